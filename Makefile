@@ -1,0 +1,77 @@
+# Everything `make demo` and `make test` need is built here, inside the clone, and reused the
+# next time (stamp files). Only the package registries are used, and only at install time.
+
+PYTHON      ?= python3
+VENV        := .venv
+PY          := $(VENV)/bin/python
+TOOLS       := .tools
+TASKCAT_VERSION := 0.9.58
+PIP_QUIET   := --quiet --disable-pip-version-check
+export PIP_NO_INPUT := 1
+
+.PHONY: all demo test lint tools bench clean distclean
+
+all: test
+
+$(VENV)/.stamp: pyproject.toml
+	@echo "==> creating $(VENV) (motobox and its test tools)"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install $(PIP_QUIET) --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
+	@$(PY) -m pip install $(PIP_QUIET) -e '.[test]' 2>&1 | grep -v '^WARNING: Location' || true
+	@$(PY) -c 'import motobox, moto, pytest' || { echo "error: $(VENV) is incomplete; see the pip output above" >&2; exit 1; }
+	@touch $@
+
+# The black boxes. Each lives in its own virtualenv: taskcat pins jsonschema<4 and urllib3<2,
+# which moto cannot share.
+$(TOOLS)/taskcat/.stamp:
+	@echo "==> installing taskcat $(TASKCAT_VERSION) into $(TOOLS)/taskcat (about 15 s)"
+	@rm -rf $(TOOLS)/taskcat && $(PYTHON) -m venv $(TOOLS)/taskcat
+	@$(TOOLS)/taskcat/bin/pip install $(PIP_QUIET) 'taskcat==$(TASKCAT_VERSION)' 2>&1 | grep -v '^WARNING: Location' || true
+	@$(TOOLS)/taskcat/bin/taskcat --version >/dev/null 2>&1 || { echo "error: taskcat did not install" >&2; exit 1; }
+	@touch $@
+
+$(TOOLS)/awscli/.stamp:
+	@echo "==> installing the AWS CLI v1 into $(TOOLS)/awscli"
+	@rm -rf $(TOOLS)/awscli && $(PYTHON) -m venv $(TOOLS)/awscli
+	@$(TOOLS)/awscli/bin/pip install $(PIP_QUIET) 'awscli>=1.33,<2' 2>&1 | grep -v '^WARNING: Location' || true
+	@$(TOOLS)/awscli/bin/aws --version >/dev/null || { echo "error: the AWS CLI did not install" >&2; exit 1; }
+	@touch $@
+
+# boto3 1.26 / botocore 1.29 predate AWS_ENDPOINT_URL: redirection goes through AWS_DATA_PATH.
+$(TOOLS)/boto-old/.stamp:
+	@echo "==> installing boto3 1.26 / botocore 1.29 into $(TOOLS)/boto-old"
+	@rm -rf $(TOOLS)/boto-old && $(PYTHON) -m venv $(TOOLS)/boto-old
+	@$(TOOLS)/boto-old/bin/pip install $(PIP_QUIET) 'boto3==1.26.*' 'botocore==1.29.*' 2>&1 | grep -v '^WARNING: Location' || true
+	@$(TOOLS)/boto-old/bin/python -c 'import boto3' || { echo "error: boto3 1.26 did not install" >&2; exit 1; }
+	@touch $@
+
+tests/node/node_modules/.stamp: tests/node/package.json tests/node/package-lock.json
+	@echo "==> npm ci in tests/node (AWS SDK for JavaScript v3)"
+	@cd tests/node && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+tools: $(VENV)/.stamp $(TOOLS)/taskcat/.stamp $(TOOLS)/awscli/.stamp $(TOOLS)/boto-old/.stamp tests/node/node_modules/.stamp
+
+lint: $(VENV)/.stamp
+	@echo "==> ruff"
+	@$(VENV)/bin/ruff check src tests bench
+	@$(VENV)/bin/ruff format --check src tests bench
+	@echo "==> mypy"
+	@$(VENV)/bin/mypy
+
+test: tools lint
+	@echo "==> pytest"
+	@$(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
+
+demo: $(VENV)/.stamp $(TOOLS)/taskcat/.stamp
+	@$(PY) -m motobox.demo
+
+bench: $(VENV)/.stamp $(TOOLS)/taskcat/.stamp
+	@$(PY) bench/bench.py
+
+clean:
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache
+	find . -name __pycache__ -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) $(TOOLS) tests/node/node_modules

@@ -1,0 +1,8 @@
+"""motobox: run an unmodified program against an embedded moto cloud.
+
+Start here: ``with motobox.Cloud() as cloud: result = cloud.run(["aws", "s3", "ls"])``.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

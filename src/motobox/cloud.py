@@ -1,0 +1,218 @@
+"""``Cloud``: one embedded AWS cloud, its egress control, and the programs run against it.
+
+    with motobox.Cloud() as cloud:
+        result = cloud.run(["aws", "s3", "ls"])
+        assert result.exit_code == 0
+        assert cloud.journal.calls("s3:ListBuckets")
+
+Starting a cloud wires the pieces together: a per-run state folder and CA, the journal, the
+gateway (identify -> rules -> moto) served by ``server.WSGIServer`` on a free loopback port,
+the egress proxy (AWS hosts go to the gateway, the rest is stubbed or denied), and the
+program's environment (``environment.build_program_env``). ``run`` starts the program under
+``process.run_program``; ``stop`` (or leaving the ``with`` block) tears everything down and
+removes the state folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from motobox.ca import CertificateAuthority
+from motobox.egress import EgressProxy, Stub
+from motobox.environment import Credentials, build_program_env
+from motobox.errors import UsageError
+from motobox.gateway import DEFAULT_ACCOUNT, Gateway, RemoteBackend, moto_backend
+from motobox.journal import Journal
+from motobox.process import ProgramResult, run_program
+from motobox.server import WSGIServer
+
+SECRET = "motobox-not-a-real-secret"
+
+
+def credentials_for(account: str) -> Credentials:
+    """Fake, obviously-not-real keys; the gateway maps the key id back to ``account``."""
+    return Credentials(access_key_id=f"MOTOBOX{account}", secret_access_key=SECRET)
+
+
+@dataclass
+class RunResult:
+    """What a program did: its exit code, its output, and the calls it made."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+    journal: Journal
+    timed_out: bool = False
+    duration_s: float = 0.0
+    report: Any = None  # the expectation report, when the scenario has ``expect:``
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+class Cloud:
+    """An embedded moto cloud with egress control; a context manager."""
+
+    def __init__(
+        self,
+        *,
+        journal: str | Path | None = None,
+        port: int = 0,
+        account: str = DEFAULT_ACCOUNT,
+        region: str = "us-east-1",
+        backend: str | None = None,
+        tls: bool = False,
+        credentials: Credentials | None | str = "default",
+        stubs: Sequence[Stub] = (),
+    ) -> None:
+        if not (account.isdigit() and len(account) == 12):
+            raise UsageError(f"--account {account!r} is not a 12-digit AWS account id")
+        self.account = account
+        self.region = region
+        self.port = port
+        self.tls = tls
+        self.backend_url = backend
+        self.journal = Journal(journal)
+        self._stubs = list(stubs)
+        if credentials == "default":
+            self.credentials: Credentials | None = credentials_for(account)
+        else:
+            self.credentials = credentials  # type: ignore[assignment]
+        self.state_dir: Path | None = None
+        self.ca: CertificateAuthority | None = None
+        self.gateway: Gateway | None = None
+        self.server: WSGIServer | None = None
+        self.proxy: EgressProxy | None = None
+
+    # -- life cycle ---------------------------------------------------------------------
+    def start(self) -> Cloud:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        self.state_dir = Path(tempfile.mkdtemp(prefix="motobox-"))
+        self.ca = CertificateAuthority()
+        self.ca_bundle = self.ca.write_bundle(self.state_dir / "ca.pem")
+        backend = RemoteBackend(self.backend_url) if self.backend_url else moto_backend()
+        accounts = {}
+        if self.credentials is not None:
+            accounts[self.credentials.access_key_id] = self.account
+        self.gateway = Gateway(
+            self.journal, backend, default_account=self.account, accounts=accounts
+        )
+        ssl_context = self.ca.server_context("127.0.0.1") if self.tls else None
+        try:
+            self.server = WSGIServer(self.gateway, "127.0.0.1", self.port, ssl_context=ssl_context)
+        except OSError as exc:
+            raise UsageError(
+                f"cannot listen on 127.0.0.1:{self.port} ({exc.strerror}); "
+                "pick another --port or leave it out for a free one"
+            ) from None
+        self.server.start()
+        self.proxy = EgressProxy(
+            self.ca,
+            self.journal,
+            aws_upstream=self.endpoint_url,
+            upstream_ssl_context=self.ca.client_context() if self.tls else None,
+            stubs=self._stubs,
+        )
+        self.proxy.start()
+
+    def stop(self) -> None:
+        if self.proxy:
+            self.proxy.stop()
+            self.proxy = None
+        if self.server:
+            self.server.stop()
+            self.server = None
+        self.journal.close()
+        if self.state_dir:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
+            self.state_dir = None
+
+    def __enter__(self) -> Cloud:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- what programs see -------------------------------------------------------------
+    @property
+    def endpoint_url(self) -> str:
+        assert self.server, "the cloud is not started"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self.server.port}"
+
+    def add_stub(self, stub: Stub) -> None:
+        """Answer requests to a non-AWS URL or host with ``stub`` instead of denying them."""
+        self._stubs.append(stub)
+        if self.proxy:
+            self.proxy.add_stub(stub)
+
+    def env(self, parent: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The environment a program gets: isolated from real AWS, redirected to this cloud."""
+        assert self.state_dir and self.proxy, "the cloud is not started"
+        return build_program_env(
+            os.environ if parent is None else parent,
+            endpoint_url=self.endpoint_url,
+            region=self.region,
+            credentials=self.credentials,
+            state_dir=self.state_dir,
+            ca_bundle=self.ca_bundle,
+            proxy_url=self.proxy.url,
+        )
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout: float | None = None,
+        capture: bool = True,
+        tee: bool = False,
+        cwd: str | Path | None = None,
+        env: Mapping[str, str] | None = None,
+        parent_env: Mapping[str, str] | None = None,
+    ) -> RunResult:
+        """Run a program against this cloud; ``env`` adds or overrides variables."""
+        program_env = self.env(parent_env)
+        if env:
+            program_env.update(env)
+        result: ProgramResult = run_program(
+            list(argv), program_env, cwd=cwd, timeout=timeout, capture=capture, tee=tee
+        )
+        return RunResult(
+            exit_code=result.exit_code,
+            stdout=(result.stdout or b"").decode("utf-8", "replace"),
+            stderr=(result.stderr or b"").decode("utf-8", "replace"),
+            journal=self.journal,
+            timed_out=result.timed_out,
+            duration_s=result.duration_s,
+        )
+
+    def client(self, service: str, **kwargs: Any) -> Any:
+        """A boto3 client of this cloud, for set-up and assertions in tests."""
+        import boto3
+
+        creds = self.credentials or credentials_for(self.account)
+        options: dict[str, Any] = {
+            "endpoint_url": self.endpoint_url,
+            "region_name": self.region,
+            "aws_access_key_id": creds.access_key_id,
+            "aws_secret_access_key": creds.secret_access_key,
+        }
+        if self.tls:
+            options["verify"] = str(self.ca_bundle)
+        options.update(kwargs)
+        return boto3.client(service, **options)

@@ -1,0 +1,38 @@
+"""``motobox doctor``: what this machine allows, and which black-box tools were found."""
+
+from __future__ import annotations
+
+import shutil
+import ssl
+import sys
+from pathlib import Path
+
+
+def _line(ok: bool, what: str, detail: str) -> str:
+    return f"{'ok ' if ok else 'no '} {what:<22} {detail}"
+
+
+def doctor() -> int:
+    from motobox.process import supervision_mode
+
+    lines = [f"motobox on Python {sys.version.split()[0]}, {ssl.OPENSSL_VERSION}"]
+    mode = supervision_mode()
+    lines.append(
+        _line(
+            mode == "pid-namespace",
+            "process supervision",
+            f"{mode} (programs and everything they start end with the run)",
+        )
+    )
+    lines.append(_line(True, "TLS", "per-run CA with EC P-256 keys (--tls, egress proxy)"))
+    tools = {
+        "taskcat": ".tools/taskcat/bin/taskcat",
+        "aws": ".tools/awscli/bin/aws",
+        "node": "",
+        "npm": "",
+    }
+    for name, local in tools.items():
+        found = local if local and Path(local).exists() else shutil.which(name)
+        lines.append(_line(bool(found), name, found or "not found (make tools installs the test ones)"))
+    print("\n".join(lines))
+    return 0
