@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 from moto.core.request import PRESERVED_HEADER_NAMES_ENVIRON_KEY
 
+from motobox import moto_fixes
 from motobox.identify import Call, identify, summarize_params
 from motobox.journal import Journal
 
@@ -97,9 +98,6 @@ def _moto_dispatcher() -> WSGIApp:
     import moto.backends as backends
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    from motobox import moto_fixes
-
-    moto_fixes.apply()
     modules = frozenset(backends.list_of_moto_modules())
 
     class Dispatcher(DomainDispatcherApplication):
@@ -259,11 +257,14 @@ class Gateway:
         call = identify(environ, body)
         account = self.account_for(call, environ)
         environ["HTTP_X_MOTO_ACCOUNT_ID"] = account
+        setup = bool(environ.pop("HTTP_X_MOTOBOX_SETUP", None))
+        moto_fixes.apply(call.service)
         try:
-            if self.rules is not None:
-                answer = self.rules.handle(call, account, environ, body, self.backend)
-            else:
-                answer = self.backend(environ, body)
+            with moto_fixes.request_context(signature_version=call.signature_version):
+                if self.rules is not None and not setup:
+                    answer = self.rules.handle(call, account, environ, body, self.backend)
+                else:
+                    answer = self.backend(environ, body)
         except Exception as exc:
             answer = Answer(
                 500,
@@ -283,6 +284,7 @@ class Gateway:
                 "ms": round((time.perf_counter() - started) * 1000, 2),
                 "params": summarize_params(call.params) if call.params is not None else None,
                 **answer.extra,
+                **({"setup": True} if setup else {}),
             }
         )
         headers = answer.headers

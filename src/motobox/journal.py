@@ -89,14 +89,16 @@ class Journal:
         operation: str | None = None,
         *,
         params: dict[str, Any] | None = None,
+        include_setup: bool = False,
         **fields: Any,
     ) -> list[Record]:
         """AWS calls, optionally of one ``"service:Operation"`` (or bare ``"Operation"``), whose
-        ``params`` contain ``params`` and whose other fields equal ``fields``."""
+        ``params`` contain ``params`` and whose other fields equal ``fields``. Calls made by a
+        scenario's ``setup:`` are left out unless ``include_setup``."""
         service, op = _split_operation(operation) if operation else (None, None)
         out = []
         for r in self.records:
-            if r.get("kind") != "aws":
+            if r.get("kind") != "aws" or (r.get("setup") and not include_setup):
                 continue
             if op and r.get("operation") != op:
                 continue

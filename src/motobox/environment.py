@@ -1,0 +1,206 @@
+"""The program's environment: redirected to the mock, isolated from real AWS.
+
+``build_program_env`` starts from the parent's environment and
+
+  1. drops every ``AWS_*`` variable (keys, session tokens, profiles, roles, web identity,
+     container credentials, per-service endpoints...) except a short allow-list of
+     behaviour settings, and every proxy variable;
+  2. points the SDK at the mock: ``AWS_ENDPOINT_URL`` (botocore >= 1.31, AWS CLI v1/v2, the
+     JavaScript SDK v3) and ``AWS_DATA_PATH`` with generated endpoint data for older botocore
+     (``endpoint-rule-set-1.json`` per service for 1.28-1.30, ``endpoints.json`` below 1.28);
+  3. gives it fake credentials (or none), a region, and config/credentials files of its own,
+     so ``~/.aws`` is never read, and turns instance metadata off;
+  4. replaces every CA variable with the per-run bundle and sets the egress proxy.
+
+The legacy endpoint data is written once per run into the run's state folder (the port
+changes per run); it costs a few milliseconds (measured in ``tests/test_environment.py``).
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+#: AWS_* settings that change behaviour, not identity or destination: kept.
+ALLOWED_AWS = frozenset(
+    {
+        "AWS_MAX_ATTEMPTS",
+        "AWS_RETRY_MODE",
+        "AWS_DEFAULT_OUTPUT",
+        "AWS_CLI_AUTO_PROMPT",
+        "AWS_NODEJS_CONNECTION_REUSE_ENABLED",
+        "AWS_SDK_LOAD_CONFIG",
+    }
+)
+CA_VARIABLES = (
+    "REQUESTS_CA_BUNDLE",
+    "SSL_CERT_FILE",
+    "NODE_EXTRA_CA_CERTS",
+    "AWS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+)
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    access_key_id: str
+    secret_access_key: str
+    session_token: str | None = None
+
+
+def _drop(name: str) -> bool:
+    if name.startswith("AWS_") and name not in ALLOWED_AWS:
+        return True
+    return name.upper() in PROXY_VARIABLES
+
+
+def build_program_env(
+    parent: Mapping[str, str],
+    *,
+    endpoint_url: str,
+    region: str = "us-east-1",
+    credentials: Credentials | None,
+    state_dir: Path,
+    ca_bundle: Path | None = None,
+    proxy_url: str | None = None,
+    legacy_redirect: bool = True,
+) -> dict[str, str]:
+    env = {k: v for k, v in parent.items() if not _drop(k)}
+    aws_dir = state_dir / "aws"
+    aws_dir.mkdir(parents=True, exist_ok=True)
+    config = aws_dir / "config"
+    config.write_text(f"[default]\nregion = {region}\n")
+    shared = aws_dir / "credentials"
+    if credentials is not None:
+        lines = [
+            "[default]",
+            f"aws_access_key_id = {credentials.access_key_id}",
+            f"aws_secret_access_key = {credentials.secret_access_key}",
+        ]
+        if credentials.session_token:
+            lines.append(f"aws_session_token = {credentials.session_token}")
+        shared.write_text("\n".join(lines) + "\n")
+        env["AWS_ACCESS_KEY_ID"] = credentials.access_key_id
+        env["AWS_SECRET_ACCESS_KEY"] = credentials.secret_access_key
+        if credentials.session_token:
+            env["AWS_SESSION_TOKEN"] = credentials.session_token
+    else:
+        shared.write_text("")
+    env.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint_url,
+            "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,
+            "AWS_CONFIG_FILE": str(config),
+            "AWS_SHARED_CREDENTIALS_FILE": str(shared),
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_PAGER": "",
+        }
+    )
+    if legacy_redirect:
+        data = state_dir / "data"
+        write_legacy_endpoint_data(data, endpoint_url)
+        env["AWS_DATA_PATH"] = str(data)
+    if ca_bundle is not None:
+        for name in CA_VARIABLES:
+            env[name] = str(ca_bundle)
+    else:
+        for name in CA_VARIABLES:
+            env.pop(name, None)
+    if proxy_url:
+        host = urlsplit(endpoint_url).hostname or "127.0.0.1"
+        no_proxy = ",".join(dict.fromkeys([host, "127.0.0.1", "localhost"]))
+        for name in ("HTTP_PROXY", "HTTPS_PROXY"):
+            env[name] = env[name.lower()] = proxy_url
+        env["NO_PROXY"] = env["no_proxy"] = no_proxy
+    return env
+
+
+@functools.cache
+def _service_folders() -> tuple[tuple[str, str], ...]:
+    """(service, api-version) of every model folder in the installed botocore's data."""
+    import botocore
+
+    data = Path(botocore.__file__).parent / "data"
+    out = []
+    for service in sorted(p for p in data.iterdir() if p.is_dir()):
+        for version in sorted(p for p in service.iterdir() if p.is_dir()):
+            out.append((service.name, version.name))
+    return tuple(out)
+
+
+_ENDPOINT = {"ref": "Endpoint"}
+
+
+def _rule(conditions: list[Any], url: str) -> dict[str, Any]:
+    return {"conditions": conditions, "endpoint": {"url": url}, "type": "endpoint"}
+
+
+def _rule_set(url: str, *, bucket_in_path: bool = False) -> str:
+    """An endpoint rule set (botocore 1.28-1.30) that answers the mock's ``url``, unless the
+    program named an endpoint itself (``endpoint_url=``: then that one, as botocore would).
+    For S3 the bucket stays in the path (path-style), as the mock expects."""
+    is_set = {"fn": "isSet", "argv": [_ENDPOINT]}
+    parameters: dict[str, Any] = {
+        "Region": {"builtIn": "AWS::Region", "required": False, "type": "String"},
+        "Endpoint": {"builtIn": "SDK::Endpoint", "required": False, "type": "String"},
+    }
+    rules = []
+    if bucket_in_path:
+        parameters["Bucket"] = {"required": False, "type": "String"}
+        has_bucket = {"fn": "isSet", "argv": [{"ref": "Bucket"}]}
+        rules += [
+            _rule([is_set, has_bucket], "{Endpoint}/{Bucket}"),
+            _rule([has_bucket], url + "/{Bucket}"),
+        ]
+    rules += [_rule([is_set], "{Endpoint}"), _rule([], url)]
+    return json.dumps({"version": "1.0", "parameters": parameters, "rules": rules})
+
+
+@functools.cache
+def _endpoints_json(endpoint_url: str) -> str:
+    """``endpoints.json`` for botocore < 1.28: botocore's own, every hostname on the mock.
+
+    Rewriting the real file (rather than writing a minimal one) keeps the region lists and
+    partitions that newer botocore also reads from ``AWS_DATA_PATH``."""
+    import botocore
+
+    parts = urlsplit(endpoint_url)
+    data = Path(botocore.__file__).parent / "data"
+    path = data / "endpoints.json"
+    raw = path.read_bytes() if path.exists() else gzip.decompress((data / "endpoints.json.gz").read_bytes())
+    doc = json.loads(raw)
+
+    def rewrite(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "hostname" and isinstance(value, str):
+                    node[key] = parts.netloc
+                elif key == "protocols":
+                    node[key] = [parts.scheme]
+                else:
+                    rewrite(value)
+        elif isinstance(node, list):
+            for item in node:
+                rewrite(item)
+
+    rewrite(doc)
+    return json.dumps(doc)
+
+
+def write_legacy_endpoint_data(data_dir: Path, endpoint_url: str) -> None:
+    """Endpoint data that redirects botocore which predates ``AWS_ENDPOINT_URL``."""
+    url = endpoint_url.rstrip("/")
+    plain, s3 = _rule_set(url), _rule_set(url, bucket_in_path=True)
+    for service, version in _service_folders():
+        folder = data_dir / service / version
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "endpoint-rule-set-1.json").write_text(s3 if service == "s3" else plain)
+    (data_dir / "endpoints.json").write_text(_endpoints_json(endpoint_url))

@@ -1,0 +1,152 @@
+"""Fixes of moto behaviour that motobox needs, applied once with ``apply()``.
+
+Each fix is a small function whose docstring names the moto behaviour it corrects (moto is
+pinned to 5.2.5 in pyproject.toml) and has a test in ``tests/test_moto_fixes.py`` that fails
+without it. The gateway calls ``apply()`` before moto serves its first request, and tells the
+fixes about the request in flight through ``request_context`` (moto answers a request in the
+thread that received it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+_lock = threading.Lock()
+_context = threading.local()
+
+
+@contextlib.contextmanager
+def request_context(*, signature_version: str | None) -> Iterator[None]:
+    """Condition values of the request moto is answering in this thread."""
+    values: dict[str, str] = {}
+    if signature_version == "v4":
+        values["s3:signatureversion"] = "AWS4-HMAC-SHA256"
+    elif signature_version == "v2":
+        values["s3:signatureversion"] = "AWS"
+    previous = getattr(_context, "values", None)
+    _context.values = values
+    try:
+        yield
+    finally:
+        _context.values = previous
+
+
+def _condition_values() -> dict[str, str]:
+    return dict(getattr(_context, "values", None) or {})
+
+
+def fix_bucket_policy_conditions() -> None:
+    """Bucket policies: a statement whose condition does not hold does not apply.
+
+    moto 5.2.5 ``IAMPolicyStatement.is_action_permitted`` answers DENIED for any statement
+    whose ``Condition`` fails, whatever its ``Effect``, and ``FakeBucket.get_permission``
+    passes no request context, so every condition fails. taskcat 0.9.58 puts this statement
+    on its artifact bucket:
+
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+         "Condition": {"StringEquals": {"s3:signatureversion": "AWS"}}}
+
+    which then denies every ``PutObject`` (403) and taskcat fails. In AWS a statement whose
+    condition does not match is simply not applicable. We evaluate bucket policies with the
+    request's ``s3:signatureversion`` (``AWS4-HMAC-SHA256`` for SigV4, ``AWS`` for SigV2) and
+    skip statements whose condition fails. Only ``FakeBucket.get_permission`` changes: IAM
+    trust policies, evaluated elsewhere through the same statement class, keep moto's outcome.
+    Upstream: getmoto/moto reports of bucket-policy conditions always denying (no fix in
+    5.2.5).
+    """
+    from moto.iam.access_control import IAMPolicyStatement, PermissionResult
+    from moto.s3.models import FakeBucket
+
+    def get_permission(self: Any, action: str, resource: str) -> Any:
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        import json
+
+        document = json.loads(self.policy.decode())
+        statements = document.get("Statement", [])
+        if isinstance(statements, dict):
+            statements = [statements]
+        values = _condition_values()
+        permitted = False
+        for raw in statements:
+            statement = IAMPolicyStatement(raw)
+            if raw.get("Condition") and not statement._check_conditions(values):
+                continue  # the condition does not hold: the statement does not apply
+            result = statement.is_action_permitted(action, resource, None, values)
+            if result == PermissionResult.DENIED:
+                return result
+            if result == PermissionResult.PERMITTED:
+                permitted = True
+        return PermissionResult.PERMITTED if permitted else PermissionResult.NEUTRAL
+
+    get_permission.__doc__ = fix_bucket_policy_conditions.__doc__
+    FakeBucket.get_permission = get_permission
+
+
+def fix_stack_resource_status() -> None:
+    """Stack resources report the status motobox gave them (``fail_stack``).
+
+    moto 5.2.5 answers ``ListStackResources`` with ``ResourceStatus: CREATE_COMPLETE``
+    hard-coded ("FIXME: This was migrated from the original XML template") and
+    ``DescribeStackResources`` with the stack's status for every resource. A forced stack
+    failure marks the failed resource (``motobox_status``, ``motobox_status_reason``); these
+    answers now read it, so every CloudFormation read tells the same story.
+    """
+    from moto.cloudformation import responses
+
+    def status_of(resource: Any, default: str) -> str:
+        return str(getattr(resource, "motobox_status", None) or default)
+
+    original_dto_init = responses.StackResourceDTO.__init__
+
+    def dto_init(self: Any, stack: Any, resource: Any) -> None:
+        original_dto_init(self, stack, resource)
+        self.resource_status = status_of(resource, stack.status)
+        reason = getattr(resource, "motobox_status_reason", None)
+        if reason:
+            self.resource_status_reason = reason
+
+    responses.StackResourceDTO.__init__ = dto_init
+
+    original_list = responses.CloudFormationResponse.list_stack_resources
+
+    def list_stack_resources(self: Any) -> Any:
+        result = original_list(self)
+        stack, resources = self.cloudformation_backend.list_stack_resources(
+            self._get_param("StackName")
+        )
+        by_id = {getattr(r, "logical_resource_id", None): r for r in resources}
+        for summary in result.result["StackResourceSummaries"]:
+            resource = by_id.get(summary["LogicalResourceId"])
+            default = "CREATE_COMPLETE" if stack.status != "CREATE_FAILED" else stack.status
+            summary["ResourceStatus"] = status_of(resource, default)
+            reason = getattr(resource, "motobox_status_reason", None)
+            if reason:
+                summary["ResourceStatusReason"] = reason
+        return result
+
+    responses.CloudFormationResponse.list_stack_resources = list_stack_resources
+
+
+#: Fixes by the moto service they patch; a fix is applied when its service is first called,
+#: so motobox does not import moto's CloudFormation (0.8 s) for a program that never uses it.
+FIXES = {
+    "s3": (fix_bucket_policy_conditions,),
+    "cloudformation": (fix_stack_resource_status,),
+}
+_done: set[str] = set()
+
+
+def apply(service: str | None = None) -> None:
+    """Apply the fixes for ``service`` (every fix when None) once; thread-safe."""
+    if service in _done or (service is not None and service not in FIXES):
+        return
+    with _lock:
+        for name, fixes in FIXES.items():
+            if (service is None or name == service) and name not in _done:
+                for fix in fixes:
+                    fix()
+                _done.add(name)
