@@ -37,7 +37,7 @@ def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
 
 class CertificateAuthority:
     def __init__(self, common_name: str = "motobox per-run CA") -> None:
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = datetime.datetime.now(datetime.UTC)
         self._key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name(
             [
@@ -92,7 +92,7 @@ class CertificateAuthority:
         return path
 
     def _leaf(self, hostname: str) -> tuple[bytes, bytes]:
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = datetime.datetime.now(datetime.UTC)
         key = ec.generate_private_key(ec.SECP256R1())
         try:
             san: x509.GeneralName = x509.IPAddress(ipaddress.ip_address(hostname))
@@ -108,9 +108,7 @@ class CertificateAuthority:
             .not_valid_after(now + datetime.timedelta(days=1))
             .add_extension(x509.SubjectAlternativeName([san]), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(
-                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
-            )
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
             .add_extension(
                 x509.AuthorityKeyIdentifier.from_issuer_public_key(self._key.public_key()),
                 critical=False,
@@ -150,7 +148,7 @@ class CertificateAuthority:
             if name:
                 sock.context = self.server_context(name)
 
-        ctx.sni_callback = pick  # type: ignore[assignment]
+        ctx.sni_callback = pick
         return ctx
 
     def client_context(self) -> ssl.SSLContext:

@@ -77,7 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_cloud_options(run, program=True)
-    run.add_argument("--timeout", type=float, metavar="S", help="end the program after S seconds (exit 124)")
+    run.add_argument(
+        "--timeout", type=float, metavar="S", help="end the program after S seconds (exit 124)"
+    )
     run.add_argument("--junit", metavar="FILE", help="write the expectation report as JUnit XML")
     run.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARG...]")
 
@@ -85,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
         "serve",
         help="serve the embedded cloud until Ctrl-C and print the export lines to use it",
         description="Serve the embedded cloud and egress proxy; prints `export ...` lines for "
-        "your shell (eval \"$(motobox serve)\" in another terminal won't work: it keeps running; "
+        'your shell (eval "$(motobox serve)" in another terminal won\'t work: it keeps running; '
         "copy the lines instead).",
     )
     _add_cloud_options(serve, program=False)

@@ -33,6 +33,8 @@ def doctor() -> int:
     }
     for name, local in tools.items():
         found = local if local and Path(local).exists() else shutil.which(name)
-        lines.append(_line(bool(found), name, found or "not found (make tools installs the test ones)"))
+        lines.append(
+            _line(bool(found), name, found or "not found (make tools installs the test ones)")
+        )
     print("\n".join(lines))
     return 0

@@ -45,7 +45,15 @@ from motobox.ca import CertificateAuthority
 from motobox.journal import Journal
 
 HOP_HEADERS = frozenset(
-    {"connection", "keep-alive", "proxy-connection", "proxy-authorization", "transfer-encoding", "te", "upgrade"}
+    {
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "proxy-authorization",
+        "transfer-encoding",
+        "te",
+        "upgrade",
+    }
 )
 
 
@@ -56,7 +64,11 @@ def aws_dns_suffixes() -> tuple[str, ...]:
 
     data = Path(botocore.__file__).parent / "data"
     path = data / "endpoints.json"
-    raw = path.read_bytes() if path.exists() else gzip.decompress((data / "endpoints.json.gz").read_bytes())
+    raw = (
+        path.read_bytes()
+        if path.exists()
+        else gzip.decompress((data / "endpoints.json.gz").read_bytes())
+    )
     suffixes: set[str] = set()
     for partition in json.loads(raw)["partitions"]:
         for key in ("dnsSuffix", "dualStackDnsSuffix"):
@@ -152,7 +164,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _rebind(self, sock: socket.socket) -> None:
         self.connection = self.request = sock
-        self.rfile = sock.makefile("rb", self.rbufsize)
+        self.rfile = sock.makefile("rb", self.rbufsize)  # type: ignore[assignment]
         self.wfile = sock.makefile("wb", 0)  # type: ignore[assignment]
         self.close_connection = False
 
@@ -204,10 +216,14 @@ class _Handler(BaseHTTPRequestHandler):
             status, headers, data = stub.answer()
             action, forced = "stub", stub.source
         else:
-            status, headers, data = 403, {"Content-Type": "text/plain; charset=utf-8"}, (
-                f"motobox denied egress to {host}: no stub in the scenario "
-                "(add an egress: entry to allow it)\n"
-            ).encode()
+            status, headers, data = (
+                403,
+                {"Content-Type": "text/plain; charset=utf-8"},
+                (
+                    f"motobox denied egress to {host}: no stub in the scenario "
+                    "(add an egress: entry to allow it)\n"
+                ).encode(),
+            )
             action, forced = "deny", None
         self._reply(status, headers, data)
         self.server.journal.append(
@@ -244,7 +260,9 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             body = None
         try:
-            resp = self.server.upstream_request(self.command, self.path_for_upstream(), body, headers)
+            resp = self.server.upstream_request(
+                self.command, self.path_for_upstream(), body, headers
+            )
         except (OSError, http.client.HTTPException) as exc:
             self._reply(502, {}, f"motobox: the mock did not answer: {exc}\n".encode())
             return
@@ -425,4 +443,3 @@ class EgressProxy:
                     pass
 
         threading.Thread(target=serve, daemon=True, name="motobox-direct").start()
-

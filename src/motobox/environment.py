@@ -175,7 +175,11 @@ def _endpoints_json(endpoint_url: str) -> str:
     parts = urlsplit(endpoint_url)
     data = Path(botocore.__file__).parent / "data"
     path = data / "endpoints.json"
-    raw = path.read_bytes() if path.exists() else gzip.decompress((data / "endpoints.json.gz").read_bytes())
+    raw = (
+        path.read_bytes()
+        if path.exists()
+        else gzip.decompress((data / "endpoints.json.gz").read_bytes())
+    )
     doc = json.loads(raw)
 
     def rewrite(node: Any) -> None:

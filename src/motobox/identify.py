@@ -81,7 +81,9 @@ class _Index:
                 if meta is not None:
                     self.services[folder.name] = _Service(
                         name=folder.name,
-                        signing_name=meta.get("signingName") or meta.get("endpointPrefix") or folder.name,
+                        signing_name=meta.get("signingName")
+                        or meta.get("endpointPrefix")
+                        or folder.name,
                         endpoint_prefix=meta.get("endpointPrefix") or folder.name,
                         protocols=tuple(meta.get("protocols") or [meta.get("protocol", "")]),
                         api_version=meta.get("apiVersion", version.name),
@@ -95,7 +97,10 @@ class _Index:
         for table in (self.by_signing, self.by_prefix):
             for key, names in table.items():
                 # The service named like the key first: it is the one moto dispatches to.
-                names.sort(key=lambda n, k=key: (n != k, self.services[n].endpoint_prefix != k, n))
+                names.sort(key=functools.partial(self._rank, key))
+
+    def _rank(self, key: str, name: str) -> tuple[bool, bool, str]:
+        return (name != key, self.services[name].endpoint_prefix != key, name)
 
     def candidates(self, signing_name: str | None, host: str) -> list[str]:
         if signing_name:
@@ -116,7 +121,7 @@ def _read_metadata(version_dir: Path) -> dict[str, Any] | None:
     for name, opener in (("service-2.json", open), ("service-2.json.gz", gzip.open)):
         path = version_dir / name
         if path.exists():
-            with opener(path, "rb") as f:  # type: ignore[operator]
+            with opener(path, "rb") as f:
                 head = f.read(8192)
             match = _METADATA.search(head)
             if match:
@@ -155,7 +160,9 @@ def services_sharing_wire_api(service: str) -> frozenset[str]:
     )
 
 
-def _credentials(environ: Mapping[str, Any]) -> tuple[str | None, str | None, str | None, str | None]:
+def _credentials(
+    environ: Mapping[str, Any],
+) -> tuple[str | None, str | None, str | None, str | None]:
     """(access key, region, signing name, signature version) from the request."""
     auth = environ.get("HTTP_AUTHORIZATION", "")
     match = _CREDENTIAL.search(auth)
@@ -232,8 +239,13 @@ def _identify(environ: dict[str, Any], body: bytes) -> Call:
             signature_version=sigv,
             params=_parse(operation, protocol, request, uri_params),
         )
-    return Call(service=names[0], region=region, signing_name=signing_name,
-                access_key_id=access_key, signature_version=sigv)
+    return Call(
+        service=names[0],
+        region=region,
+        signing_name=signing_name,
+        access_key_id=access_key,
+        signature_version=sigv,
+    )
 
 
 def _protocol(service: str, operation: Any, request: Any) -> str | None:
@@ -245,7 +257,9 @@ def _protocol(service: str, operation: Any, request: Any) -> str | None:
         return None
 
 
-def _parse(operation: Any, protocol: str | None, request: Any, uri_params: dict[str, Any]) -> dict[str, Any] | None:
+def _parse(
+    operation: Any, protocol: str | None, request: Any, uri_params: dict[str, Any]
+) -> dict[str, Any] | None:
     from moto.core.parse import PROTOCOL_PARSERS
 
     parser_cls = PROTOCOL_PARSERS.get(protocol or "")

@@ -83,7 +83,7 @@ def fix_bucket_policy_conditions() -> None:
         return PermissionResult.PERMITTED if permitted else PermissionResult.NEUTRAL
 
     get_permission.__doc__ = fix_bucket_policy_conditions.__doc__
-    FakeBucket.get_permission = get_permission
+    FakeBucket.get_permission = get_permission  # type: ignore[method-assign]
 
 
 def fix_stack_resource_status() -> None:
@@ -109,7 +109,7 @@ def fix_stack_resource_status() -> None:
         if reason:
             self.resource_status_reason = reason
 
-    responses.StackResourceDTO.__init__ = dto_init
+    responses.StackResourceDTO.__init__ = dto_init  # type: ignore[method-assign]
 
     original_list = responses.CloudFormationResponse.list_stack_resources
 
@@ -119,7 +119,7 @@ def fix_stack_resource_status() -> None:
             self._get_param("StackName")
         )
         by_id = {getattr(r, "logical_resource_id", None): r for r in resources}
-        for summary in result.result["StackResourceSummaries"]:
+        for summary in result.result["StackResourceSummaries"]:  # type: ignore[index]
             resource = by_id.get(summary["LogicalResourceId"])
             default = "CREATE_COMPLETE" if stack.status != "CREATE_FAILED" else stack.status
             summary["ResourceStatus"] = status_of(resource, default)
@@ -128,7 +128,7 @@ def fix_stack_resource_status() -> None:
                 summary["ResourceStatusReason"] = reason
         return result
 
-    responses.CloudFormationResponse.list_stack_resources = list_stack_resources
+    responses.CloudFormationResponse.list_stack_resources = list_stack_resources  # type: ignore[method-assign]
 
 
 #: Fixes by the moto service they patch; a fix is applied when its service is first called,

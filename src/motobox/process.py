@@ -47,7 +47,12 @@ class ProgramResult:
 def supervision_mode() -> str:
     """``pid-namespace`` when this process may create PID namespaces, else ``subreaper``."""
     probe = subprocess.run(
-        [sys.executable, "-S", "-c", "import ctypes,sys;sys.exit(ctypes.CDLL(None).unshare(0x20000000))"],
+        [
+            sys.executable,
+            "-S",
+            "-c",
+            "import ctypes,sys;sys.exit(ctypes.CDLL(None).unshare(0x20000000))",
+        ],
         capture_output=True,
     )
     return "pid-namespace" if probe.returncode == 0 else "subreaper"
@@ -117,7 +122,7 @@ def run_program(
             t.start()
             pumps.append(t)
 
-    previous: dict[int, Any] = {}
+    previous: dict[signal.Signals, Any] = {}
     if threading.current_thread() is threading.main_thread():
 
         def forward(signum: int, frame: object) -> None:

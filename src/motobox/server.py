@@ -19,10 +19,10 @@ from __future__ import annotations
 import io
 import itertools
 import socket
-import tempfile
 import socketserver
 import ssl
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler
@@ -83,7 +83,7 @@ def _read_body(handler: BaseHTTPRequestHandler) -> tuple[io.IOBase, int]:
         if length <= SPOOL_LIMIT:
             return io.BytesIO(handler.rfile.read(length) if length else b""), length
         source = handler.rfile
-    spool: Any = tempfile.SpooledTemporaryFile(max_size=SPOOL_LIMIT)
+    spool: Any = tempfile.SpooledTemporaryFile(max_size=SPOOL_LIMIT)  # noqa: SIM115 - returned
     total = 0
     while length is None or total < length:
         want = 1 << 20 if length is None else min(1 << 20, length - total)

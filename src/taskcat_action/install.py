@@ -80,7 +80,9 @@ def ensure_taskcat(
         log(f"Installed taskcat {version} in {time.monotonic() - started:.1f} s")
     else:
         log(f"Using taskcat {version} from {venv}")
-    upgrades = [name for name, on in (("taskcat", update_taskcat), ("cfn-lint", update_cfn_lint)) if on]
+    upgrades = [
+        name for name, on in (("taskcat", update_taskcat), ("cfn-lint", update_cfn_lint)) if on
+    ]
     if upgrades:
         log(f"Upgrading {', '.join(upgrades)}")
         _pip(venv, ["install", "--progress-bar", "off", "--upgrade", *upgrades], log)

@@ -90,9 +90,11 @@ def failure_reason(cfnlog: Path, stack: str) -> str:
         return ""
     events = _events(text)
     for event in reversed(events):  # oldest first: the first resource that failed
-        if event.get("ResourceStatus", "").endswith("_FAILED") and event.get(
-            "LogicalResourceId"
-        ) != stack and event.get("ResourceStatusReason"):
+        if (
+            event.get("ResourceStatus", "").endswith("_FAILED")
+            and event.get("LogicalResourceId") != stack
+            and event.get("ResourceStatusReason")
+        ):
             return event["ResourceStatusReason"]
     for event in events:
         if event.get("ResourceStatusReason"):

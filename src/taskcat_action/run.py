@@ -19,9 +19,7 @@ from taskcat_action.inputs import InputError, Inputs, read_inputs
 from taskcat_action.install import ensure_motobox, ensure_taskcat
 from taskcat_action.report import mask_files, read_results, summary_markdown
 
-ACCOUNT_SCRIPT = (
-    "import boto3; print(boto3.client('sts').get_caller_identity()['Account'])"
-)
+ACCOUNT_SCRIPT = "import boto3; print(boto3.client('sts').get_caller_identity()['Account'])"
 
 
 def find_account(inputs: Inputs, python: Path, env: Mapping[str, str]) -> str | None:

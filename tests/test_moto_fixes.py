@@ -1,0 +1,76 @@
+"""Each fix of moto behaviour, shown by a test that fails without it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import motobox
+from motobox.cloud import Cloud
+
+# The statement taskcat 0.9.58 puts on its artifact bucket (taskcat/_s3_stage.py).
+TASKCAT_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "Test",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": "arn:aws:s3:::taskcat-bucket/*",
+            "Condition": {"StringEquals": {"s3:signatureversion": "AWS"}},
+        }
+    ],
+}
+
+
+def test_a_sigv4_put_object_passes_taskcats_deny_sigv2_bucket_policy() -> None:
+    with Cloud() as cloud:
+        s3 = cloud.client("s3")
+        s3.create_bucket(Bucket="taskcat-bucket")
+        s3.put_bucket_policy(Bucket="taskcat-bucket", Policy=json.dumps(TASKCAT_POLICY))
+        s3.put_object(Bucket="taskcat-bucket", Key="templates/t.yaml", Body=b"x")
+        assert s3.get_object(Bucket="taskcat-bucket", Key="templates/t.yaml")["Body"].read() == b"x"
+
+
+def test_the_deny_statement_still_applies_to_sigv2_requests() -> None:
+    from moto.s3.models import FakeBucket
+
+    from motobox import moto_fixes
+
+    moto_fixes.apply("s3")
+    bucket = FakeBucket.__new__(FakeBucket)
+    bucket.policy = json.dumps(TASKCAT_POLICY).encode()
+    from moto.iam.access_control import PermissionResult
+
+    resource = "arn:aws:s3:::taskcat-bucket/k"
+    with moto_fixes.request_context(signature_version="v2"):
+        assert bucket.get_permission("s3:PutObject", resource) == PermissionResult.DENIED
+    with moto_fixes.request_context(signature_version="v4"):
+        assert bucket.get_permission("s3:PutObject", resource) == PermissionResult.NEUTRAL
+
+
+@pytest.mark.parametrize("condition_holds", [True, False])
+def test_trust_policy_outcomes_are_unchanged(condition_holds: bool) -> None:
+    """Trust policies are evaluated by moto's own statement code, which the fix leaves alone."""
+    from moto.iam.access_control import IAMPolicyStatement, PermissionResult
+
+    from motobox import moto_fixes
+
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"sts:ExternalId": "expected"}},
+    }
+    values = {"sts:ExternalId": "expected" if condition_holds else "other"}
+    before = IAMPolicyStatement(statement).is_action_permitted("sts:AssumeRole", "*", None, values)
+    moto_fixes.apply()
+    after = IAMPolicyStatement(statement).is_action_permitted("sts:AssumeRole", "*", None, values)
+    assert before == after
+    assert after == (PermissionResult.PERMITTED if condition_holds else PermissionResult.DENIED)
+
+
+def test_motobox_is_importable_with_its_version() -> None:
+    assert motobox.__version__
