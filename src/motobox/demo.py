@@ -29,7 +29,8 @@ def main() -> int:
             f"{r['service']}:{r['operation']}" for r in cloud.journal.calls()
         )
         print(
-            f"\n==> taskcat exited {result.exit_code}; the journal holds {len(cloud.journal)} records"
+            f"\n==> taskcat exited {result.exit_code}; "
+            f"the journal holds {len(cloud.journal)} records"
         )
         for op, n in sorted(calls.items()):
             print(f"    {n:3d}  {op}")
