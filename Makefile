@@ -54,8 +54,8 @@ tools: $(VENV)/.stamp $(TOOLS)/taskcat/.stamp $(TOOLS)/awscli/.stamp $(TOOLS)/bo
 
 lint: $(VENV)/.stamp
 	@echo "==> ruff"
-	@$(VENV)/bin/ruff check src tests bench
-	@$(VENV)/bin/ruff format --check src tests bench
+	@$(VENV)/bin/ruff check src tests $(wildcard bench)
+	@$(VENV)/bin/ruff format --check src tests $(wildcard bench)
 	@echo "==> mypy"
 	@$(VENV)/bin/mypy
 

@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from motobox import __version__
 from motobox.errors import UsageError
@@ -117,39 +117,43 @@ def _print_exports(env: dict[str, str]) -> None:
     sys.stdout.flush()
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
+def _cloud(args: argparse.Namespace) -> Any:
     from motobox.cloud import Cloud
 
+    return Cloud(
+        scenarios=args.scenario,
+        journal=args.journal,
+        port=args.port,
+        account=args.account,
+        region=args.region,
+        backend=args.backend,
+        tls=args.tls,
+    )
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
     argv = list(args.argv)
     if argv and argv[0] == "--":
         argv = argv[1:]
     if not argv:
         raise UsageError("no command to run; write it after --, e.g. motobox run -- aws s3 ls")
-    with Cloud(
-        journal=args.journal,
-        port=args.port,
-        account=args.account,
-        region=args.region,
-        backend=args.backend,
-        tls=args.tls,
-    ) as cloud:
-        result = cloud.run(argv, timeout=args.timeout, capture=False)
-        return result.exit_code
+    with _cloud(args) as cloud:
+        expect = cloud.scenario.expect is not None
+        result = cloud.run(argv, timeout=args.timeout, capture=expect, tee=expect)
+    if result.report is None:
+        if args.junit:
+            raise UsageError("--junit needs a scenario with an expect: block")
+        return int(result.exit_code)
+    print(result.report.text(), file=sys.stderr)
+    if args.junit:
+        result.report.write_junit(args.junit, suite=cloud.scenario.name or "motobox")
+    return 0 if result.report.passed else 1
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from motobox.cloud import Cloud
-
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with Cloud(
-        journal=args.journal,
-        port=args.port,
-        account=args.account,
-        region=args.region,
-        backend=args.backend,
-        tls=args.tls,
-    ) as cloud:
+    with _cloud(args) as cloud:
         _print_exports(cloud.env(os.environ))
         print(f"# motobox: cloud at {cloud.endpoint_url}, Ctrl-C to stop", file=sys.stderr)
         try:

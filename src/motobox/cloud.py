@@ -30,6 +30,8 @@ from motobox.errors import UsageError
 from motobox.gateway import DEFAULT_ACCOUNT, Gateway, RemoteBackend, moto_backend
 from motobox.journal import Journal
 from motobox.process import ProgramResult, run_program
+from motobox.rules import RuleEngine
+from motobox.scenario import Scenario, combine, load_scenarios
 from motobox.server import WSGIServer
 
 SECRET = "motobox-not-a-real-secret"
@@ -72,16 +74,40 @@ class Cloud:
         tls: bool = False,
         credentials: Credentials | None | str = "default",
         stubs: Sequence[Stub] = (),
+        scenarios: Sequence[str | Path] = (),
+        scenario: Scenario | None = None,
     ) -> None:
         if not (account.isdigit() and len(account) == 12):
             raise UsageError(f"--account {account!r} is not a 12-digit AWS account id")
+        #: The effective scenario: the files in order (``load_scenarios`` raises
+        #: ``ScenarioError`` for a broken one, before anything starts).
+        self.scenario = scenario or combine(load_scenarios(scenarios))
         self.account = account
         self.region = region
         self.port = port
         self.tls = tls
         self.backend_url = backend
         self.journal = Journal(journal)
-        self._stubs = list(stubs)
+        self._stubs = list(stubs) + [
+            Stub(
+                url=e.url,
+                host=e.host,
+                status=e.status,
+                body=e.body or b"",
+                json=e.json,
+                headers=e.headers,
+                source=e.source,
+            )
+            for e in self.scenario.egress
+        ]
+        self._accounts: dict[str, str] = {}
+        wanted = self.scenario.credentials
+        if wanted == "none":
+            credentials = None
+        elif wanted is not None:
+            credentials = Credentials(wanted.access_key_id, wanted.secret_access_key)
+            if wanted.account:
+                self._accounts[wanted.access_key_id] = wanted.account
         if credentials == "default":
             self.credentials: Credentials | None = credentials_for(account)
         else:
@@ -106,11 +132,12 @@ class Cloud:
         self.ca = CertificateAuthority()
         self.ca_bundle = self.ca.write_bundle(self.state_dir / "ca.pem")
         backend = RemoteBackend(self.backend_url) if self.backend_url else moto_backend()
-        accounts = {}
+        accounts = {credentials_for(self.account).access_key_id: self.account, **self._accounts}
         if self.credentials is not None:
-            accounts[self.credentials.access_key_id] = self.account
+            accounts.setdefault(self.credentials.access_key_id, self.account)
+        rules = RuleEngine(self.scenario.rules) if self.scenario.rules else None
         self.gateway = Gateway(
-            self.journal, backend, default_account=self.account, accounts=accounts
+            self.journal, backend, default_account=self.account, accounts=accounts, rules=rules
         )
         ssl_context = self.ca.server_context("127.0.0.1") if self.tls else None
         try:
@@ -129,6 +156,20 @@ class Cloud:
             stubs=self._stubs,
         )
         self.proxy.start()
+        self._run_setup()
+
+    def _run_setup(self) -> None:
+        """The scenario's ``setup:`` calls, made with boto3 against the cloud (journaled as
+        set-up, left out of expectations, never touched by rules)."""
+        for step in self.scenario.setup:
+            client = self.client(step.service, setup=True)
+            try:
+                getattr(client, step.method)(**step.kwargs)
+            except Exception as exc:
+                raise UsageError(
+                    f"{step.service}.{step.method} failed: {exc}; fix the step's arguments",
+                    where=step.source,
+                ) from None
 
     def stop(self) -> None:
         if self.proxy:
@@ -192,7 +233,7 @@ class Cloud:
         result: ProgramResult = run_program(
             list(argv), program_env, cwd=cwd, timeout=timeout, capture=capture, tee=tee
         )
-        return RunResult(
+        run = RunResult(
             exit_code=result.exit_code,
             stdout=(result.stdout or b"").decode("utf-8", "replace"),
             stderr=(result.stderr or b"").decode("utf-8", "replace"),
@@ -200,19 +241,45 @@ class Cloud:
             timed_out=result.timed_out,
             duration_s=result.duration_s,
         )
+        if self.scenario.expect is not None:
+            from motobox.expect import check
 
-    def client(self, service: str, **kwargs: Any) -> Any:
-        """A boto3 client of this cloud, for set-up and assertions in tests."""
+            run.report = check(
+                self.scenario.expect,
+                exit_code=run.exit_code,
+                stdout=run.stdout,
+                stderr=run.stderr,
+                journal=self.journal,
+            )
+        return run
+
+    def client(self, service: str, *, setup: bool = False, **kwargs: Any) -> Any:
+        """A boto3 client of this cloud, in the program's account, for set-up and assertions.
+
+        It reads none of your AWS configuration (profiles, keys, config files)."""
         import boto3
+        import botocore.session
 
-        creds = self.credentials or credentials_for(self.account)
-        options: dict[str, Any] = {
-            "endpoint_url": self.endpoint_url,
-            "region_name": self.region,
-            "aws_access_key_id": creds.access_key_id,
-            "aws_secret_access_key": creds.secret_access_key,
-        }
+        core = botocore.session.Session()
+        for name in ("config_file", "credentials_file"):
+            core.set_config_variable(name, os.devnull)
+        core.set_config_variable("profile", "default")
+        creds = credentials_for(self.account)
+        session = boto3.session.Session(
+            aws_access_key_id=creds.access_key_id,
+            aws_secret_access_key=creds.secret_access_key,
+            region_name=self.region,
+            botocore_session=core,
+        )
+        options: dict[str, Any] = {"endpoint_url": self.endpoint_url}
         if self.tls:
             options["verify"] = str(self.ca_bundle)
         options.update(kwargs)
-        return boto3.client(service, **options)
+        client = session.client(service, **options)
+        if setup:
+
+            def mark(request: Any, **_: Any) -> None:
+                request.headers["x-motobox-setup"] = "1"
+
+            client.meta.events.register("before-send", mark)
+        return client

@@ -1,0 +1,252 @@
+"""The scenario runtime: decides, call by call, whether a rule changes the answer.
+
+``RuleEngine`` is the gateway's rule layer (``gateway.RuleLayer``). For each identified call
+it walks the rules in order; the first rule that matches *and fires* decides:
+
+    match (service, operation, region, account, params subset)
+      -> modifiers: ``after`` (let the first N matching calls through), ``times`` (fire at
+         most N times), ``probability`` (a draw from the rule's own ``random.Random(seed)``,
+         one draw per matching call, in the order calls arrive)
+      -> effects: ``latency`` (sleep, then go on), then one of
+           ``error``      answer an AWS error in the request's wire protocol
+           ``respond``    answer a whole output, serialized in the request's wire protocol
+           ``patch``      let the backend answer, parse it, change fields, serialize it again
+           ``fail_stack`` let moto create the stack, then change moto's state so the stack and
+                          the named resource are CREATE_FAILED with the reason, for every read
+                          that follows (``moto_fixes`` makes moto's resource listings honour it)
+A rule that matches but does not fire (``after``/``times``/``probability``) lets the next rules
+try. The answer carries ``forced = rule.source`` for the journal.
+
+Serialization and parsing use ``wire`` (botocore's models and parsers); a rule's ``service``
+matches every service that shares the wire API (``identify.services_sharing_wire_api``).
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from motobox import wire
+from motobox.gateway import Answer, Backend
+from motobox.identify import Call, services_sharing_wire_api
+from motobox.journal import _subset
+from motobox.patch import apply_patch
+from motobox.scenario import Rule
+
+
+@functools.cache
+def _botocore_session() -> Any:
+    import botocore.session
+
+    return botocore.session.get_session()
+
+
+@functools.cache
+def service_model(service: str) -> Any:
+    return _botocore_session().get_service_model(service)
+
+
+@dataclass
+class _RuleState:
+    rule: Rule
+    services: frozenset[str] | None
+    seen: int = 0
+    fired: int = 0
+    rng: random.Random = field(default_factory=random.Random)
+
+
+def _expand_services(services: frozenset[str] | None) -> frozenset[str] | None:
+    if not services:
+        return None
+    out: set[str] = set()
+    for name in services:
+        out |= services_sharing_wire_api(name) or {name}
+    return frozenset(out)
+
+
+class RuleEngine:
+    """Applies a scenario's rules to calls; thread-safe; one per cloud."""
+
+    def __init__(
+        self, rules: Sequence[Rule], *, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
+        self._states = []
+        for rule in rules:
+            state = _RuleState(rule, _expand_services(rule.services))
+            state.rng.seed(rule.seed if rule.seed is not None else 0)
+            self._states.append(state)
+        self._lock = threading.Lock()
+        self._sleep = sleep
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+    # -- choosing a rule -----------------------------------------------------------------
+    @staticmethod
+    def _matches(state: _RuleState, call: Call, account: str) -> bool:
+        rule = state.rule
+        if state.services is not None and call.service not in state.services:
+            return False
+        if rule.operation is not None and call.operation != rule.operation:
+            return False
+        if rule.region is not None and call.region != rule.region:
+            return False
+        if rule.account is not None and account != rule.account:
+            return False
+        return not (rule.params and not _subset(rule.params, call.params or {}))
+
+    def select(self, call: Call, account: str) -> Rule | None:
+        """The rule that decides this call's answer, or None for the backend's own answer."""
+        with self._lock:
+            for state in self._states:
+                if not self._matches(state, call, account):
+                    continue
+                rule = state.rule
+                state.seen += 1
+                if state.seen <= (rule.after or 0):
+                    continue
+                if rule.times is not None and state.fired >= rule.times:
+                    continue
+                if rule.probability is not None and state.rng.random() >= rule.probability:
+                    continue
+                state.fired += 1
+                return rule
+        return None
+
+    # -- answering -----------------------------------------------------------------------
+    def handle(
+        self, call: Call, account: str, environ: dict[str, Any], body: bytes, backend: Backend
+    ) -> Answer:
+        rule = self.select(call, account) if call.operation else None
+        if rule is None:
+            return backend(environ, body)
+        if rule.latency:
+            self._sleep(rule.latency)
+        if rule.error is not None:
+            answer = self._error(rule, call, environ, body)
+        elif rule.respond is not None:
+            answer = self._respond(rule, call, environ, body)
+        elif rule.patch:
+            answer = self._patch(rule, call, environ, body, backend)
+        elif rule.fail_stack is not None:
+            answer = backend(environ, body)
+            if answer.status < 300:
+                fail_stack(call, account, rule.fail_stack.reason, rule.fail_stack.resource)
+        else:
+            answer = backend(environ, body)
+        answer.forced = rule.source
+        return answer
+
+    @staticmethod
+    def _operation(call: Call) -> Any:
+        assert call.service and call.operation
+        return service_model(call.service).operation_model(call.operation)
+
+    def _protocol(self, call: Call, environ: dict[str, Any], body: bytes) -> str:
+        if call.protocol:
+            return call.protocol
+        headers = {
+            k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")
+        }
+        headers["content-type"] = environ.get("CONTENT_TYPE", "")
+        return wire.request_protocol(
+            service_model(call.service),
+            headers,
+            environ["REQUEST_METHOD"],
+            environ.get("PATH_INFO", "/"),
+            environ.get("QUERY_STRING", ""),
+            body,
+        )
+
+    @staticmethod
+    def _answer(response: wire.WireResponse) -> Answer:
+        return Answer(response.status, list(response.headers.items()), response.body)
+
+    def _error(self, rule: Rule, call: Call, environ: dict[str, Any], body: bytes) -> Answer:
+        spec = rule.error
+        assert spec is not None
+        response = wire.serialize_error(
+            self._operation(call),
+            self._protocol(call, environ, body),
+            spec.code,
+            spec.message,
+            spec.status,
+        )
+        return self._answer(response)
+
+    def _respond(self, rule: Rule, call: Call, environ: dict[str, Any], body: bytes) -> Answer:
+        response = wire.serialize_response(
+            self._operation(call), self._protocol(call, environ, body), rule.respond or {}
+        )
+        return self._answer(response)
+
+    def _patch(
+        self, rule: Rule, call: Call, environ: dict[str, Any], body: bytes, backend: Backend
+    ) -> Answer:
+        answer = backend(environ, body)
+        if answer.status >= 300:
+            return answer
+        operation = self._operation(call)
+        protocol = self._protocol(call, environ, body)
+        real = wire.parse_response(
+            operation,
+            protocol,
+            wire.WireResponse(answer.status, dict(answer.headers), answer.body),
+        )
+        for path, value in (rule.patch or {}).items():
+            apply_patch(real, path, value)
+        return self._answer(wire.serialize_response(operation, protocol, real))
+
+
+# -- fail_stack --------------------------------------------------------------------------
+
+
+def fail_stack(call: Call, account: str, reason: str, resource: str | None) -> None:
+    """Turn the stack moto just created into a CREATE_FAILED one, in moto's own state.
+
+    The stack's status and reason change, the named resource (or the first one) is marked
+    CREATE_FAILED with ``reason``, and the events say what CloudFormation would say. Later
+    reads (DescribeStacks, DescribeStackEvents, DescribeStackResources, ListStackResources)
+    and the deletion all read this state, so they agree with each other.
+    """
+    from moto.cloudformation.models import Event, cloudformation_backends
+
+    params = call.params or {}
+    region = call.region or "us-east-1"
+    backend = cloudformation_backends[account][region]
+    stack = backend.get_stack(params["StackName"])
+    resources = list(stack.resource_map.values()) if stack.resource_map else []
+    logical_ids = list(stack.template_dict.get("Resources", {}))
+    failed_id = resource or (logical_ids[0] if logical_ids else stack.name)
+    failed_type = (
+        stack.template_dict.get("Resources", {})
+        .get(failed_id, {})
+        .get("Type", "AWS::CloudFormation::Stack")
+    )
+    for res in resources:
+        if getattr(res, "logical_resource_id", None) == failed_id:
+            res.motobox_status = "CREATE_FAILED"
+            res.motobox_status_reason = reason
+    # Replace moto's closing CREATE_COMPLETE event with what a failed creation writes.
+    stack.events = [e for e in stack.events if e.resource_status != "CREATE_COMPLETE"]
+    stack.events.append(
+        Event(
+            stack_id=stack.stack_id,
+            stack_name=stack.name,
+            logical_resource_id=failed_id,
+            physical_resource_id="",
+            resource_type=failed_type,
+            resource_status="CREATE_FAILED",
+            resource_status_reason=reason,
+            resource_properties=None,
+        )
+    )
+    stack_reason = f"The following resource(s) failed to create: [{failed_id}]. "
+    stack._add_stack_event("CREATE_FAILED", resource_status_reason=stack_reason)
+    stack.status = "CREATE_FAILED"
+    stack.stack_status_reason = stack_reason  # type: ignore[attr-defined]
