@@ -62,6 +62,7 @@ class _Service:
     endpoint_prefix: str
     protocols: tuple[str, ...]
     api_version: str
+    target_prefix: str = ""
 
 
 class _Index:
@@ -87,6 +88,7 @@ class _Index:
                         endpoint_prefix=meta.get("endpointPrefix") or folder.name,
                         protocols=tuple(meta.get("protocols") or [meta.get("protocol", "")]),
                         api_version=meta.get("apiVersion", version.name),
+                        target_prefix=meta.get("targetPrefix", ""),
                     )
                     break
         self.by_signing: dict[str, list[str]] = {}
@@ -286,7 +288,9 @@ def _identify_cbor(base: Call, names: list[str], environ: Mapping[str, Any], bod
     match = _CBOR_PATH.search(environ.get("PATH_INFO", ""))
     if not match or not names:
         return base
-    operation = match.group(2)
+    target, operation = match.group(1), match.group(2)
+    services = _index().services
+    names = sorted(names, key=lambda n: services[n].target_prefix != target)
     params: dict[str, Any] | None = None
     try:
         import cbor2
