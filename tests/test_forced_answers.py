@@ -21,7 +21,8 @@ out["ec2"] = [ec2["InstanceId"], ec2["InstanceType"], ec2["State"]["Name"]]
 out["s3"] = boto3.client("s3").get_object_tagging(Bucket="b", Key="k")["TagSet"]
 fn = boto3.client("lambda").get_function(FunctionName="forced-fn")["Configuration"]
 out["lambda"] = [fn["FunctionName"], fn["MemorySize"]]
-plan = boto3.client("arc-region-switch").get_plan(arn="arn:aws:arc-region-switch::123456789012:plan/p")
+arn = "arn:aws:arc-region-switch::123456789012:plan/p"
+plan = boto3.client("arc-region-switch").get_plan(arn=arn)
 out["cbor"] = [plan["plan"]["name"], plan["plan"]["regions"]]
 print(json.dumps(out, sort_keys=True))
 """
