@@ -260,10 +260,14 @@ class Cloud:
         import boto3
         import botocore.session
 
-        core = botocore.session.Session()
-        for name in ("config_file", "credentials_file"):
-            core.set_config_variable(name, os.devnull)
-        core.set_config_variable("profile", "default")
+        # No profile, config or credentials file of the user's: none is read from the env.
+        core = botocore.session.Session(
+            session_vars={
+                "profile": (None, None, None, None),
+                "config_file": (None, None, os.devnull, None),
+                "credentials_file": (None, None, os.devnull, None),
+            }
+        )
         creds = credentials_for(self.account)
         session = boto3.session.Session(
             aws_access_key_id=creds.access_key_id,

@@ -8,12 +8,16 @@
 
 Each test gets its own cloud (its own port, state and journal), so tests run in parallel under
 ``pytest -n``. Options come from the ``motobox`` marker:
-``@pytest.mark.motobox(account="210987654321", tls=True)``.
+``@pytest.mark.motobox(account="210987654321", tls=True)``, and
+``@pytest.mark.motobox(scenario="scenarios/throttled.yaml")`` (relative to the test file) loads
+a scenario for one test; ``motobox_cloud.run(...)`` then returns its expectation report as
+``result.report`` (``.passed``, ``.text()``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,5 +40,10 @@ def motobox_cloud(request: pytest.FixtureRequest) -> Iterator[Cloud]:
     marker = request.node.get_closest_marker("motobox")
     if marker:
         options.update(marker.kwargs)
+    scenario = options.pop("scenario", None)
+    if scenario is not None:  # one file, relative to the test's own folder
+        base = request.path.parent
+        files = [scenario] if isinstance(scenario, str | Path) else list(scenario)
+        options["scenarios"] = [base / f for f in files]
     with Cloud(**options) as cloud:
         yield cloud

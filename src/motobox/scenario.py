@@ -43,7 +43,7 @@ class ScenarioError(UsageError):
     """One or more problems in scenario files; each a line ``file:line:col: ...``."""
 
     def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
+        self.problems = [" ".join(p.split()) for p in problems]  # one line each, always
         super().__init__("\n".join(problems))
 
     def line(self) -> str:
