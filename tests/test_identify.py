@@ -182,5 +182,5 @@ def test_moto_internals_we_depend_on_still_exist() -> None:
 
     assert {"query", "ec2", "json", "rest-json", "rest-xml"} <= set(PROTOCOL_PARSERS)
     assert callable(get_service_router("sts").match)
-    assert callable(determine_request_protocol) and Request
+    assert callable(determine_request_protocol) and isinstance(Request, type)
     assert callable(DomainDispatcherApplication(create_backend_app).get_backend_for_host)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -40,7 +41,7 @@ def test_the_deny_statement_still_applies_to_sigv2_requests() -> None:
     from motobox import moto_fixes
 
     moto_fixes.apply("s3")
-    bucket = FakeBucket.__new__(FakeBucket)
+    bucket: Any = FakeBucket.__new__(FakeBucket)
     bucket.policy = json.dumps(TASKCAT_POLICY).encode()
     from moto.iam.access_control import PermissionResult
 

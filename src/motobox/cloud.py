@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,12 +28,22 @@ from motobox.ca import CertificateAuthority
 from motobox.egress import EgressProxy, Stub
 from motobox.environment import Credentials, build_program_env
 from motobox.errors import UsageError
-from motobox.gateway import DEFAULT_ACCOUNT, Gateway, RemoteBackend, moto_backend
+from motobox.gateway import (
+    DEFAULT_ACCOUNT,
+    Backend,
+    Gateway,
+    RemoteBackend,
+    moto_backend,
+    reset_moto_state,
+)
 from motobox.journal import Journal
 from motobox.process import ProgramResult, run_program
 from motobox.rules import RuleEngine
 from motobox.scenario import Scenario, combine, load_scenarios
 from motobox.server import WSGIServer
+
+_embedded_lock = threading.Lock()
+_embedded_running = 0  # embedded clouds started and not yet stopped in this process
 
 SECRET = "motobox-not-a-real-secret"
 
@@ -117,6 +128,7 @@ class Cloud:
         self.gateway: Gateway | None = None
         self.server: WSGIServer | None = None
         self.proxy: EgressProxy | None = None
+        self._embedded = False
 
     # -- life cycle ---------------------------------------------------------------------
     def start(self) -> Cloud:
@@ -131,7 +143,16 @@ class Cloud:
         self.state_dir = Path(tempfile.mkdtemp(prefix="motobox-"))
         self.ca = CertificateAuthority()
         self.ca_bundle = self.ca.write_bundle(self.state_dir / "ca.pem")
-        backend = RemoteBackend(self.backend_url) if self.backend_url else moto_backend()
+        if self.backend_url:
+            backend: Backend = RemoteBackend(self.backend_url)
+        else:
+            backend = moto_backend()
+            with _embedded_lock:
+                global _embedded_running
+                if _embedded_running == 0:
+                    reset_moto_state()
+                _embedded_running += 1
+                self._embedded = True
         accounts = {credentials_for(self.account).access_key_id: self.account, **self._accounts}
         if self.credentials is not None:
             accounts.setdefault(self.credentials.access_key_id, self.account)
@@ -172,6 +193,11 @@ class Cloud:
                 ) from None
 
     def stop(self) -> None:
+        if self._embedded:
+            with _embedded_lock:
+                global _embedded_running
+                _embedded_running -= 1
+                self._embedded = False
         if self.proxy:
             self.proxy.stop()
             self.proxy = None

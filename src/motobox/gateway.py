@@ -121,6 +121,15 @@ def moto_backend() -> Backend:
     return functools.partial(call_wsgi, app)
 
 
+def reset_moto_state() -> None:
+    """Forget every resource of the embedded cloud. moto keeps its state in module globals,
+    so the clouds of one process share it; a cloud that starts while no other embedded cloud
+    runs begins empty (``Cloud`` calls this)."""
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()
+
+
 class RemoteBackend:
     """Forwards each call to an external moto server (``--backend URL``), one kept-alive
     connection per thread."""

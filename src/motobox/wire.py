@@ -109,7 +109,14 @@ def serialize_response(
 ) -> WireResponse:
     if protocol == CBOR:
         return _CborSerializer(operation_model).response(value)
-    return _to_wire(_moto_serializer(operation_model, protocol).serialize(dict(value)))
+    response = _to_wire(_moto_serializer(operation_model, protocol).serialize(dict(value)))
+    # moto's REST serializers ignore members bound to the status code (lambda:InvokeAsync's
+    # Status, for one); the answer's status is that member's value.
+    shape = operation_model.output_shape
+    for name, member in shape.members.items() if shape is not None else ():
+        if member.serialization.get("location") == "statusCode" and name in value:
+            response.status = int(value[name])
+    return response
 
 
 def serialize_error(
