@@ -6,8 +6,11 @@ VENV        := .venv
 PY          := $(VENV)/bin/python
 TOOLS       := .tools
 TASKCAT_VERSION := 0.9.58
+TOOLCACHE   := $(TOOLS)/toolcache
 PIP_QUIET   := --quiet --disable-pip-version-check
 export PIP_NO_INPUT := 1
+# pip's downloads are cached inside the clone, so every virtualenv after the first is quick.
+export PIP_CACHE_DIR := $(CURDIR)/$(TOOLS)/pip-cache
 
 .PHONY: all demo test lint tools bench clean distclean
 
@@ -22,12 +25,21 @@ $(VENV)/.stamp: pyproject.toml
 	@touch $@
 
 # The black boxes. Each lives in its own virtualenv: taskcat pins jsonschema<4 and urllib3<2,
-# which moto cannot share.
-$(TOOLS)/taskcat/.stamp:
-	@echo "==> installing taskcat $(TASKCAT_VERSION) into $(TOOLS)/taskcat (about 15 s)"
-	@rm -rf $(TOOLS)/taskcat && $(PYTHON) -m venv $(TOOLS)/taskcat
-	@$(TOOLS)/taskcat/bin/pip install $(PIP_QUIET) 'taskcat==$(TASKCAT_VERSION)' 2>&1 | grep -v '^WARNING: Location' || true
+# which moto cannot share. taskcat is installed the way the Action installs it, into a runner
+# tool cache ($(TOOLCACHE)/taskcat/VERSION), with motobox beside it for `mock: true`; the
+# Action tests reuse that cache with the internet denied. $(TOOLS)/taskcat points into it.
+$(TOOLCACHE)/.stamp: $(VENV)/.stamp pyproject.toml
+	@echo "==> installing taskcat $(TASKCAT_VERSION) and motobox into the tool cache $(TOOLCACHE) (about a minute, once)"
+	@$(PY) -m taskcat_action install --tool-cache $(TOOLCACHE) --taskcat-version $(TASKCAT_VERSION) --with-motobox .
+	@ln -sfn toolcache/taskcat/$(TASKCAT_VERSION) $(TOOLS)/taskcat
 	@$(TOOLS)/taskcat/bin/taskcat --version >/dev/null 2>&1 || { echo "error: taskcat did not install" >&2; exit 1; }
+	@touch $@
+
+# Wheels for the update_taskcat / update_cfn_lint tests, which install with the index off.
+$(TOOLS)/wheelhouse/.stamp:
+	@echo "==> downloading taskcat and cfn-lint wheels into $(TOOLS)/wheelhouse"
+	@$(PY) -m pip download $(PIP_QUIET) -d $(TOOLS)/wheelhouse 'taskcat==$(TASKCAT_VERSION)' cfn-lint pip setuptools wheel 2>&1 | grep -v "^WARNING: Location" || true
+	@ls $(TOOLS)/wheelhouse/taskcat-$(TASKCAT_VERSION)-*.whl >/dev/null || { echo "error: the wheelhouse lacks taskcat; see the pip output above" >&2; exit 1; }
 	@touch $@
 
 $(TOOLS)/awscli/.stamp:
@@ -50,7 +62,7 @@ tests/node/node_modules/.stamp: tests/node/package.json tests/node/package-lock.
 	@cd tests/node && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-tools: $(VENV)/.stamp $(TOOLS)/taskcat/.stamp $(TOOLS)/awscli/.stamp $(TOOLS)/boto-old/.stamp tests/node/node_modules/.stamp
+tools: $(VENV)/.stamp $(TOOLCACHE)/.stamp $(TOOLS)/wheelhouse/.stamp $(TOOLS)/awscli/.stamp $(TOOLS)/boto-old/.stamp tests/node/node_modules/.stamp
 
 lint: $(VENV)/.stamp
 	@echo "==> ruff"
@@ -63,10 +75,10 @@ test: tools lint
 	@echo "==> pytest"
 	@$(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
 
-demo: $(VENV)/.stamp $(TOOLS)/taskcat/.stamp
+demo: $(VENV)/.stamp $(TOOLCACHE)/.stamp
 	@$(PY) -m motobox.demo
 
-bench: $(VENV)/.stamp $(TOOLS)/taskcat/.stamp
+bench: $(VENV)/.stamp $(TOOLCACHE)/.stamp
 	@$(PY) bench/bench.py
 
 clean:

@@ -67,7 +67,12 @@ def test_create_failed(project: Path, tmp_path: Path) -> None:
     for create in _aws(records, "cloudformation:CreateStack"):
         assert create["forced"].endswith("create-failed.yaml#rules[0]")
     logs = list(out.glob("*-cfnlogs.txt"))
-    assert logs and all("motobox forced this resource to fail" in p.read_text() for p in logs)
+    # The forced reason, with the account and region of each stack put in.
+    assert logs and all(
+        "arn:aws:sts::123456789012:assumed-role/taskcat-deploy/motobox" in p.read_text()
+        and "Request ID: MOTOBOX0FORCED0" in p.read_text()
+        for p in logs
+    )
     # The deletion agrees: the stacks are gone, and taskcat did not wait for a time-out.
     assert _aws(records, "cloudformation:DeleteStack")
 

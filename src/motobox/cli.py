@@ -29,6 +29,15 @@ cloud, fake credentials, and HTTP(S)_PROXY pointing at motobox's egress control:
 answered by the mock, every other host gets HTTP 403 unless a scenario stubs it."""
 
 
+EPILOG_ACTION = """examples:
+  motobox action . --input commands='test run' --scenario scenarios/taskcat/create-failed.yaml
+  motobox action path/to/action --input name=value --workspace my-repo
+
+Composite steps get inputs only through ${{ inputs.NAME }} (no INPUT_* variables), as on GitHub.
+actions/upload-artifact copies into WORKSPACE/.motobox-artifacts/NAME; other `uses:` steps are
+recorded, not run. Exit code: 0 when every step succeeded, else the first failed step's."""
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line and exit code 2."""
 
@@ -100,9 +109,41 @@ def build_parser() -> argparse.ArgumentParser:
     action = sub.add_parser(
         "action",
         help="run a GitHub composite Action locally, the way the runner does",
-        add_help=False,
+        description="Run the composite Action in PATH (default: the current folder) the way the "
+        "GitHub runner does, without Docker, and print its answer: exit code, outputs, "
+        "annotations, artifacts, step summary and how many values were masked.",
+        epilog=EPILOG_ACTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    action.add_argument("rest", nargs=argparse.REMAINDER)
+    action.add_argument("path", nargs="?", default=".", metavar="PATH")
+    action.add_argument(
+        "--input",
+        "-i",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an input of the Action (repeatable); defaults come from action.yml",
+    )
+    action.add_argument(
+        "--workspace", metavar="DIR", help="GITHUB_WORKSPACE (default: the current folder)"
+    )
+    action.add_argument(
+        "--tool-cache",
+        metavar="DIR",
+        help="RUNNER_TOOL_CACHE, kept between runs (default: ~/.cache/motobox/toolcache)",
+    )
+    action.add_argument(
+        "--cloud",
+        action="store_true",
+        help="run the whole Action inside motobox (implied by --scenario, --account, --journal)",
+    )
+    action.add_argument(
+        "--scenario", action="append", default=[], metavar="FILE", help="scenario file (repeatable)"
+    )
+    action.add_argument("--journal", metavar="FILE", help="write every AWS call to FILE")
+    action.add_argument("--account", metavar="ID", help="AWS account the Action acts in")
+    action.add_argument("--region", default="us-east-1", help="default region (us-east-1)")
+    action.add_argument("--debug", action="store_true", help="show ::debug:: lines")
     return parser
 
 
@@ -176,9 +217,32 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def _cmd_action(args: argparse.Namespace) -> int:
-    from motobox.action import action_command
+    from motobox.action import run_action
 
-    return action_command(list(args.rest))
+    inputs = {}
+    for item in args.input:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(
+                f"--input {item!r} is not NAME=VALUE; e.g. --input commands='test run'"
+            )
+        inputs[name.strip()] = value
+    result = run_action(
+        args.path,
+        inputs,
+        workspace=args.workspace,
+        tool_cache=args.tool_cache,
+        echo=lambda line: print(line, flush=True),
+        debug=args.debug,
+        cloud=args.cloud,
+        scenarios=args.scenario,
+        account=args.account,
+        journal=args.journal,
+        region=args.region,
+    )
+    print("\n== motobox action: the Action's answer", flush=True)
+    print(result.report(), flush=True)
+    return result.exit_code
 
 
 COMMANDS = {

@@ -218,6 +218,9 @@ def fail_stack(call: Call, account: str, reason: str, resource: str | None) -> N
 
     params = call.params or {}
     region = call.region or "us-east-1"
+    # {account} and {region} in the reason name the stack's own (an ARN in a reason, as AWS
+    # writes them); other braces stay as written.
+    reason = reason.replace("{account}", account).replace("{region}", region)
     backend = cloudformation_backends[account][region]
     stack = backend.get_stack(params["StackName"])
     resources = list(stack.resource_map.values()) if stack.resource_map else []

@@ -13,6 +13,7 @@ from a local wheelhouse.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -96,13 +97,24 @@ def motobox_venv(tool_cache: Path, version: str) -> Path:
 def ensure_motobox(
     tool_cache: Path, source: Path, version: str, *, python: str = sys.executable, log: Log = _log
 ) -> Path:
-    """The python of a virtualenv that has motobox (for ``mock: true``)."""
+    """The python of a virtualenv that has motobox (for ``mock: true``).
+
+    motobox is installed editable from the Action's own folder, so the code that runs is the
+    code of the Action's ref; the install is redone when ``pyproject.toml`` (its dependencies)
+    changes."""
     venv = motobox_venv(tool_cache, version)
-    if not (venv / STAMP).exists():
-        log(f"Installing motobox {version} from {source} into {venv} (first run)")
+    wanted = hashlib.sha256((source / "pyproject.toml").read_bytes()).hexdigest()
+    stamp = venv / STAMP
+    if not stamp.exists() or stamp.read_text() != wanted:
+        log(
+            f"Installing motobox {version} from {source} into {venv} "
+            "(first run; later runs reuse it)"
+        )
+        started = time.monotonic()
         _create(venv, python, log)
-        _pip(venv, ["install", "--progress-bar", "off", str(source)], log)
-        (venv / STAMP).write_text(version)
+        _pip(venv, ["install", "--progress-bar", "off", "-e", str(source)], log)
+        stamp.write_text(wanted)
+        log(f"Installed motobox in {time.monotonic() - started:.1f} s")
     return _bin(venv, "python")
 
 

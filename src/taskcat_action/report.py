@@ -102,9 +102,13 @@ def failure_reason(cfnlog: Path, stack: str) -> str:
     return text.strip().splitlines()[0] if text.strip() and not events else ""
 
 
-def read_results(outputs: Path) -> list[StackResult]:
+def read_results(outputs: Path, *, since: float = 0.0) -> list[StackResult]:
+    """The stacks of taskcat's report, when taskcat wrote it at ``since`` (epoch seconds) or
+    later: a report left from an earlier run says nothing about this one."""
     index = outputs / "index.html"
     try:
+        if index.stat().st_mtime < since:
+            return []
         html = index.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return []

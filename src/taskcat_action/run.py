@@ -11,6 +11,7 @@ import os
 import shlex
 import subprocess
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -72,7 +73,11 @@ def main(env: Mapping[str, str] | None = None) -> int:
         if inputs.mock:
             action_path = Path(env.get("GITHUB_ACTION_PATH") or Path(__file__).parents[2])
             motobox = ensure_motobox(tool_cache, action_path, __version__)
-            wrapper = [str(motobox), "-m", "motobox", "run"]
+            # The journal of every call goes with the outputs, so the artifact shows them.
+            outputs = Path(env.get("GITHUB_WORKSPACE", ".")) / inputs.output_directory
+            outputs.mkdir(parents=True, exist_ok=True)
+            journal = outputs / "motobox-journal.jsonl"
+            wrapper = [str(motobox), "-m", "motobox", "run", "--journal", str(journal)]
             if inputs.scenario:
                 wrapper += ["--scenario", inputs.scenario]
             if inputs.aws_account_id:
@@ -95,13 +100,14 @@ def main(env: Mapping[str, str] | None = None) -> int:
 
     commands = shlex.join(inputs.commands)
     workflow.group(f"taskcat {commands}")
+    started = time.time() - 1  # file times are coarser than the clock on some file systems
     code = stream(argv, env)
     workflow.endgroup()
 
     outputs = Path(env.get("GITHUB_WORKSPACE", ".")) / inputs.output_directory
     if account:
         mask_files(outputs, account)
-    results = read_results(outputs)
+    results = read_results(outputs, since=started)
     passed = code == 0
     if results or not passed:
         workflow.add_summary(summary_markdown(results, passed=passed, commands=commands))
@@ -113,8 +119,9 @@ def main(env: Mapping[str, str] | None = None) -> int:
                 title=f"taskcat test {r.test} failed ({r.region})",
             )
     index = outputs / "index.html"
+    fresh = index.exists() and index.stat().st_mtime >= started
     workflow.set_outputs(
-        {"result": "passed" if passed else "failed", "report": str(index) if index.exists() else ""}
+        {"result": "passed" if passed else "failed", "report": str(index) if fresh else ""}
     )
     if not passed:
         workflow.error(FAILED_MESSAGE)
