@@ -34,6 +34,17 @@ def test_the_design_example_loads(tmp_path: Path) -> None:
     assert s.expect and s.expect.exit_code == 1
 
 
+def test_the_readme_example_loads(tmp_path: Path) -> None:
+    """The scenario the README shows is a working one (its preset in place)."""
+    readme = (ROOT / "README.md").read_text()
+    text = "name: " + readme.split("```yaml\nname: ", 1)[1].split("```", 1)[0]
+    (tmp_path / "base.yaml").write_text((ROOT / "scenarios" / "taskcat" / "base.yaml").read_text())
+    path = tmp_path / "readme.yaml"
+    path.write_text(text)
+    s = load_scenario(path)
+    assert len(s.rules) == 6 and s.rules[-1].seed == 7 and s.expect
+
+
 def test_every_ready_scenario_passes_motobox_check() -> None:
     files = sorted(str(p) for p in (ROOT / "scenarios").rglob("*.yaml"))
     done = motobox(["check", *files])
