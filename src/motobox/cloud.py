@@ -251,9 +251,17 @@ class Cloud:
         cwd: str | Path | None = None,
         env: Mapping[str, str] | None = None,
         parent_env: Mapping[str, str] | None = None,
+        account: str | None = None,
     ) -> RunResult:
-        """Run a program against this cloud; ``env`` adds or overrides variables."""
+        """Run a program against this cloud; ``env`` adds or overrides variables;
+        ``account`` makes it act in another account than the cloud's."""
         program_env = self.env(parent_env)
+        if account is not None:
+            if not (account.isdigit() and len(account) == 12):
+                raise UsageError(f"account {account!r} is not a 12-digit AWS account id")
+            keys = credentials_for(account)
+            program_env["AWS_ACCESS_KEY_ID"] = keys.access_key_id
+            program_env["AWS_SECRET_ACCESS_KEY"] = keys.secret_access_key
         if env:
             program_env.update(env)
         result: ProgramResult = run_program(

@@ -34,7 +34,7 @@ import socket
 import socketserver
 import ssl
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -185,6 +185,22 @@ class _Handler(BaseHTTPRequestHandler):
         host, port = _split_host_port(self.headers.get("Host", ""), 80)
         return "http", host, port, self.path
 
+    def _chunks(self) -> Iterator[bytes]:
+        """A ``Transfer-Encoding: chunked`` body, decoded a chunk at a time (streamed on)."""
+        while True:
+            size = int(self.rfile.readline(65537).split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return
+            while size:
+                block = self.rfile.read(min(size, 1 << 20))
+                if not block:
+                    return
+                size -= len(block)
+                yield block
+            self.rfile.readline(3)
+
     def _body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             out = bytearray()
@@ -252,35 +268,36 @@ class _Handler(BaseHTTPRequestHandler):
         headers["Host"] = netloc
         length = self.headers.get("Content-Length")
         body: Any
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            body = self._body()
-            headers["Content-Length"] = str(len(body))
+        chunked = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
+        if chunked:  # streamed on as it comes (S3 uploads over HTTPS are aws-chunked)
+            body = self._chunks()
+            headers["Transfer-Encoding"] = "chunked"
         elif length:
             body = _Limited(self.rfile, int(length))  # streamed, not held in memory
         else:
             body = None
         try:
             resp = self.server.upstream_request(
-                self.command, self.path_for_upstream(), body, headers
+                self.command, self.path_for_upstream(), body, headers, chunked=chunked
             )
         except (OSError, http.client.HTTPException) as exc:
             self._reply(502, {}, f"motobox: the mock did not answer: {exc}\n".encode())
             return
         self.send_response_only(resp.status, resp.reason)
-        chunked = False
+        chunked_answer = False
         for k, v in resp.getheaders():
             if k.lower() not in HOP_HEADERS:
                 self.send_header(k, v)
         if resp.getheader("Content-Length") is None and self.command != "HEAD":
             self.send_header("Transfer-Encoding", "chunked")
-            chunked = True
+            chunked_answer = True
         self.end_headers()
         if self.command == "HEAD":
             resp.read()
             return
         for block in iter(lambda: resp.read(1 << 20), b""):
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(block), block) if chunked else block)
-        if chunked:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(block), block) if chunked_answer else block)
+        if chunked_answer:
             self.wfile.write(b"0\r\n\r\n")
 
     def path_for_upstream(self) -> str:
@@ -327,7 +344,7 @@ class _Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
         )
 
     def upstream_request(
-        self, method: str, path: str, body: Any, headers: dict[str, str]
+        self, method: str, path: str, body: Any, headers: dict[str, str], *, chunked: bool = False
     ) -> http.client.HTTPResponse:
         assert self.aws_upstream
         for attempt in (1, 2):
@@ -347,12 +364,12 @@ class _Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
                     )
                 self._local.conn = conn
             try:
-                conn.request(method, path, body=body, headers=headers)
+                conn.request(method, path, body=body, headers=headers, encode_chunked=chunked)
                 return conn.getresponse()
             except (ConnectionError, http.client.HTTPException):
                 conn.close()
                 self._local.conn = None
-                if attempt == 2 or isinstance(body, _Limited):
+                if attempt == 2 or not isinstance(body, bytes | None):  # a stream is spent
                     raise
         raise AssertionError("unreachable")
 

@@ -17,11 +17,13 @@ knows the status and AWS error code before the program sees the answer.
 from __future__ import annotations
 
 import functools
+import hashlib
 import http.client
 import io
 import json
 import re
 import ssl
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -32,7 +34,7 @@ from urllib.parse import urlsplit
 from moto.core.request import PRESERVED_HEADER_NAMES_ENVIRON_KEY
 
 from motobox import moto_fixes
-from motobox.identify import Call, identify, summarize_params
+from motobox.identify import Call, identify, payload_member, summarize_params
 from motobox.journal import Journal
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -54,22 +56,58 @@ class Answer:
         return next((v for k, v in self.headers if k.lower() == name), None)
 
 
+#: Bodies larger than this stay in the server's temporary file and are handed to the backend as
+#: a stream: moto reads them once, motobox never holds them in memory (``LargeBody``).
+LARGE_BODY = 8 * 1024 * 1024
+
+
+@dataclass
+class LargeBody:
+    """A request body above ``LARGE_BODY``, left where the server spooled it. The journal gets
+    its size and sha256 in place of the payload parameter."""
+
+    stream: Any
+    length: int
+    sha256: str
+
+    def __len__(self) -> int:
+        return self.length
+
+    def open(self) -> Any:
+        self.stream.seek(0)
+        return self.stream
+
+    @classmethod
+    def take(cls, stream: Any, length: int) -> LargeBody:
+        digest = hashlib.sha256()
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+        stream.seek(0)
+        return cls(stream, length, digest.hexdigest())
+
+
+Body = bytes | LargeBody
+
+
 class Backend(Protocol):
-    def __call__(self, environ: dict[str, Any], body: bytes) -> Answer: ...
+    def __call__(self, environ: dict[str, Any], body: Body) -> Answer: ...
 
 
 class RuleLayer(Protocol):
     """What the scenario runtime plugs in: answer a call, or pass it to ``backend``."""
 
     def handle(
-        self, call: Call, account: str, environ: dict[str, Any], body: bytes, backend: Backend
+        self, call: Call, account: str, environ: dict[str, Any], body: Body, backend: Backend
     ) -> Answer: ...
 
 
-def call_wsgi(app: WSGIApp, environ: dict[str, Any], body: bytes) -> Answer:
+def call_wsgi(app: WSGIApp, environ: dict[str, Any], body: Body) -> Answer:
     """Run a WSGI app on a request whose body is already read; collect its answer."""
     environ = dict(environ)
-    environ["wsgi.input"] = io.BytesIO(body)
+    environ["wsgi.input"] = body.open() if isinstance(body, LargeBody) else io.BytesIO(body)
+    # The stream holds exactly the body: werkzeug then reads it in one piece instead of
+    # gathering it into a buffer and copying that (two copies of a large upload at once).
+    environ["wsgi.input_terminated"] = True
     environ["CONTENT_LENGTH"] = str(len(body))
     state: dict[str, Any] = {}
 
@@ -159,7 +197,7 @@ class RemoteBackend:
             self._local.conn = conn
         return conn
 
-    def __call__(self, environ: dict[str, Any], body: bytes) -> Answer:
+    def __call__(self, environ: dict[str, Any], body: Body) -> Answer:
         path = environ.get("RAW_URI") or environ.get("PATH_INFO", "/")
         if path.startswith(("http://", "https://")):
             path = "/" + path.split("://", 1)[1].partition("/")[2]
@@ -168,7 +206,8 @@ class RemoteBackend:
         for attempt in (1, 2):
             conn = self._connection()
             try:
-                conn.request(environ["REQUEST_METHOD"], path, body=body, headers=headers)
+                data_or_stream = body.open() if isinstance(body, LargeBody) else body
+                conn.request(environ["REQUEST_METHOD"], path, body=data_or_stream, headers=headers)
                 resp = conn.getresponse()
                 data = resp.read()
                 out = [
@@ -255,15 +294,38 @@ class Gateway:
         explicit = environ.get("HTTP_X_MOTO_ACCOUNT_ID")
         if explicit:
             return str(explicit)
-        if call.access_key_id and call.access_key_id in self.accounts:
-            return self.accounts[call.access_key_id]
+        key = call.access_key_id
+        if key and key in self.accounts:
+            return self.accounts[key]
+        # motobox's own fake keys name their account (``MOTOBOX<12 digits>``), so programs
+        # sharing one cloud can each act in an account of their own.
+        if key and len(key) == 19 and key.startswith("MOTOBOX") and key[7:].isdigit():
+            return key[7:]
         return self.default_account
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         started = time.perf_counter()
         stream = environ["wsgi.input"]
-        body = stream.read() if stream is not None else b""
-        call = identify(environ, body)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body: Body
+        if stream is not None and length > LARGE_BODY and hasattr(stream, "seek"):
+            decoded: Any = tempfile.TemporaryFile()  # noqa: SIM115 - closed with the request
+            size = moto_fixes.decode_aws_chunked(environ, stream, decoded)
+            if size is None:
+                decoded.close()
+            else:
+                stream, length = decoded, size
+                stream.seek(0)
+            body = LargeBody.take(stream, length)
+            call = identify(environ, b"")
+            if call.params is not None:
+                call.params[payload_member(call) or "Body"] = {
+                    "size": body.length,
+                    "sha256": body.sha256,
+                }
+        else:
+            body = stream.read() if stream is not None else b""
+            call = identify(environ, body)
         account = self.account_for(call, environ)
         environ["HTTP_X_MOTO_ACCOUNT_ID"] = account
         setup = bool(environ.pop("HTTP_X_MOTOBOX_SETUP", None))
@@ -296,6 +358,8 @@ class Gateway:
                 **({"setup": True} if setup else {}),
             }
         )
+        if isinstance(body, LargeBody):
+            body.stream.close()
         headers = answer.headers
         if environ["REQUEST_METHOD"] != "HEAD":  # a HEAD answer keeps the length it announces
             headers = [(k, v) for k, v in headers if k.lower() != "content-length"]

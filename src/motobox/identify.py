@@ -239,7 +239,7 @@ def _identify(environ: dict[str, Any], body: bytes) -> Call:
             protocol=protocol,
             access_key_id=access_key,
             signature_version=sigv,
-            params=_parse(operation, protocol, request, uri_params),
+            params=_parse(operation, protocol, request, uri_params, body),
         )
     return Call(
         service=names[0],
@@ -260,7 +260,7 @@ def _protocol(service: str, operation: Any, request: Any) -> str | None:
 
 
 def _parse(
-    operation: Any, protocol: str | None, request: Any, uri_params: dict[str, Any]
+    operation: Any, protocol: str | None, request: Any, uri_params: dict[str, Any], body: bytes
 ) -> dict[str, Any] | None:
     from moto.core.parse import PROTOCOL_PARSERS
 
@@ -273,7 +273,7 @@ def _parse(
                 "method": request.method,
                 "values": request.values,
                 "headers": request.headers,
-                "body": request.get_data(),
+                "body": body,  # the bytes already read, not a second copy from the stream
                 "url_path": request.path,
                 "url_params": uri_params,
             }
@@ -309,6 +309,25 @@ def _identify_cbor(base: Call, names: list[str], environ: Mapping[str, Any], bod
         signature_version=base.signature_version,
         params=params,
     )
+
+
+@functools.cache
+def _payload_member(service: str, operation: str) -> str | None:
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model(service)
+    shape = model.operation_model(operation).input_shape
+    return shape.serialization.get("payload") if shape is not None else None
+
+
+def payload_member(call: Call) -> str | None:
+    """The input member a REST operation sends as the whole body (S3 PutObject's ``Body``)."""
+    if not call.service or not call.operation:
+        return None
+    try:
+        return _payload_member(call.service, call.operation)
+    except Exception:
+        return None
 
 
 def summarize_params(params: Mapping[str, Any], limit: int = 4096) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from motobox import wire
-from motobox.gateway import Answer, Backend
+from motobox.gateway import Answer, Backend, Body
 from motobox.identify import Call, services_sharing_wire_api
 from motobox.journal import _subset
 from motobox.patch import apply_patch
@@ -120,7 +120,7 @@ class RuleEngine:
 
     # -- answering -----------------------------------------------------------------------
     def handle(
-        self, call: Call, account: str, environ: dict[str, Any], body: bytes, backend: Backend
+        self, call: Call, account: str, environ: dict[str, Any], body: Body, backend: Backend
     ) -> Answer:
         rule = self.select(call, account) if call.operation else None
         if rule is None:
@@ -147,7 +147,7 @@ class RuleEngine:
         assert call.service and call.operation
         return service_model(call.service).operation_model(call.operation)
 
-    def _protocol(self, call: Call, environ: dict[str, Any], body: bytes) -> str:
+    def _protocol(self, call: Call, environ: dict[str, Any], body: Body) -> str:
         if call.protocol:
             return call.protocol
         headers = {
@@ -160,14 +160,14 @@ class RuleEngine:
             environ["REQUEST_METHOD"],
             environ.get("PATH_INFO", "/"),
             environ.get("QUERY_STRING", ""),
-            body,
+            body if isinstance(body, bytes) else b"",
         )
 
     @staticmethod
     def _answer(response: wire.WireResponse) -> Answer:
         return Answer(response.status, list(response.headers.items()), response.body)
 
-    def _error(self, rule: Rule, call: Call, environ: dict[str, Any], body: bytes) -> Answer:
+    def _error(self, rule: Rule, call: Call, environ: dict[str, Any], body: Body) -> Answer:
         spec = rule.error
         assert spec is not None
         response = wire.serialize_error(
@@ -179,14 +179,14 @@ class RuleEngine:
         )
         return self._answer(response)
 
-    def _respond(self, rule: Rule, call: Call, environ: dict[str, Any], body: bytes) -> Answer:
+    def _respond(self, rule: Rule, call: Call, environ: dict[str, Any], body: Body) -> Answer:
         response = wire.serialize_response(
             self._operation(call), self._protocol(call, environ, body), rule.respond or {}
         )
         return self._answer(response)
 
     def _patch(
-        self, rule: Rule, call: Call, environ: dict[str, Any], body: bytes, backend: Backend
+        self, rule: Rule, call: Call, environ: dict[str, Any], body: Body, backend: Backend
     ) -> Answer:
         answer = backend(environ, body)
         if answer.status >= 300:

@@ -162,7 +162,8 @@ class _Handler(BaseHTTPRequestHandler):
         preserved: dict[str, str] = {}
         for name, value in self.headers.items():
             key = "HTTP_" + name.upper().replace("-", "_")
-            if key in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+            # The body is already read (and de-chunked): CONTENT_LENGTH says how long it is.
+            if key in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH", "HTTP_TRANSFER_ENCODING"):
                 continue
             if "_" in name:
                 # Keep S3 metadata keys with underscores, the way moto's handler does.
