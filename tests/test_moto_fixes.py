@@ -98,3 +98,20 @@ def test_aws_chunked_uploads_are_decoded_before_moto_sees_them() -> None:
     assert environ == {"HTTP_X_AMZ_CONTENT_SHA256": "UNSIGNED-PAYLOAD", "CONTENT_LENGTH": "11"}
     plain = {"HTTP_X_AMZ_CONTENT_SHA256": "UNSIGNED-PAYLOAD"}
     assert moto_fixes.decode_aws_chunked(plain, io.BytesIO(b"x"), io.BytesIO()) is None
+
+
+def test_the_method_list_of_a_response_class_is_made_once() -> None:
+    import inspect
+    from unittest import mock
+
+    import moto.core.responses as responses
+    from moto.sts.responses import TokenResponse
+
+    from motobox import moto_fixes
+
+    moto_fixes.apply("sts")
+    with mock.patch.object(inspect, "getmembers", wraps=inspect.getmembers) as getmembers:
+        first = responses.method_names_from_class(TokenResponse)
+        second = responses.method_names_from_class(TokenResponse)
+    assert first == second and "get_caller_identity" in first
+    assert getmembers.call_count <= 1
