@@ -12,7 +12,7 @@ export PIP_NO_INPUT := 1
 # pip's downloads are cached inside the clone, so every virtualenv after the first is quick.
 export PIP_CACHE_DIR := $(CURDIR)/$(TOOLS)/pip-cache
 
-.PHONY: all demo test lint tools bench clean distclean
+.PHONY: all demo test lint tools toolcache bench clean distclean
 
 all: test
 
@@ -28,12 +28,13 @@ $(VENV)/.stamp: pyproject.toml
 # which moto cannot share. taskcat is installed the way the Action installs it, into a runner
 # tool cache ($(TOOLCACHE)/taskcat/VERSION), with motobox beside it for `mock: true`; the
 # Action tests reuse that cache with the internet denied. $(TOOLS)/taskcat points into it.
-$(TOOLCACHE)/.stamp: $(VENV)/.stamp pyproject.toml
-	@echo "==> installing taskcat $(TASKCAT_VERSION) and motobox into the tool cache $(TOOLCACHE) (about a minute, once)"
+# Run every time: the install checks its own stamps (taskcat's version, motobox's declared
+# dependencies) and returns at once when they match.
+toolcache: $(VENV)/.stamp
 	@$(PY) -m taskcat_action install --tool-cache $(TOOLCACHE) --taskcat-version $(TASKCAT_VERSION) --with-motobox .
 	@ln -sfn toolcache/taskcat/$(TASKCAT_VERSION) $(TOOLS)/taskcat
-	@$(TOOLS)/taskcat/bin/taskcat --version >/dev/null 2>&1 || { echo "error: taskcat did not install" >&2; exit 1; }
-	@touch $@
+	@$(TOOLS)/taskcat/bin/taskcat --version >/dev/null 2>&1 || { echo "error: taskcat did not install; see the pip output above" >&2; exit 1; }
+	@touch $(TOOLCACHE)/.stamp
 
 # Wheels for the update_taskcat / update_cfn_lint tests, which install with the index off.
 $(TOOLS)/wheelhouse/.stamp:
@@ -62,7 +63,7 @@ tests/node/node_modules/.stamp: tests/node/package.json tests/node/package-lock.
 	@cd tests/node && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-tools: $(VENV)/.stamp $(TOOLCACHE)/.stamp $(TOOLS)/wheelhouse/.stamp $(TOOLS)/awscli/.stamp $(TOOLS)/boto-old/.stamp tests/node/node_modules/.stamp
+tools: $(VENV)/.stamp toolcache $(TOOLS)/wheelhouse/.stamp $(TOOLS)/awscli/.stamp $(TOOLS)/boto-old/.stamp tests/node/node_modules/.stamp
 
 lint: $(VENV)/.stamp
 	@echo "==> ruff"
@@ -75,10 +76,10 @@ test: tools lint
 	@echo "==> pytest"
 	@$(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
 
-demo: $(VENV)/.stamp $(TOOLCACHE)/.stamp
+demo: $(VENV)/.stamp toolcache
 	@$(PY) -m motobox.demo
 
-bench: $(VENV)/.stamp $(TOOLCACHE)/.stamp
+bench: $(VENV)/.stamp toolcache
 	@$(PY) bench/bench.py
 
 clean:

@@ -23,6 +23,7 @@ import gzip
 import json
 import os
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -196,8 +197,22 @@ def _endpoints_json(endpoint_url: str) -> str:
     return _PROTOCOLS.sub(lambda m: f'{m.group(1)}["{parts.scheme}"]', text)
 
 
+_written_lock = threading.Lock()
+_written: set[tuple[str, str]] = set()
+
+
 def write_legacy_endpoint_data(data_dir: Path, endpoint_url: str) -> None:
-    """Endpoint data that redirects botocore which predates ``AWS_ENDPOINT_URL``."""
+    """Endpoint data that redirects botocore which predates ``AWS_ENDPOINT_URL``; written once
+    per folder and URL, however many programs of one cloud start at once."""
+    key = (str(data_dir), endpoint_url)
+    with _written_lock:
+        if key in _written and data_dir.is_dir():
+            return
+        _write_legacy_endpoint_data(data_dir, endpoint_url)
+        _written.add(key)
+
+
+def _write_legacy_endpoint_data(data_dir: Path, endpoint_url: str) -> None:
     url = endpoint_url.rstrip("/")
     plain, s3 = _rule_set(url), _rule_set(url, bucket_in_path=True)
     made: set[str] = set()
@@ -206,7 +221,7 @@ def write_legacy_endpoint_data(data_dir: Path, endpoint_url: str) -> None:
             os.makedirs(os.path.join(data_dir, service), exist_ok=True)
             made.add(service)
         folder = os.path.join(data_dir, service, version)
-        os.mkdir(folder)
+        os.makedirs(folder, exist_ok=True)
         with open(os.path.join(folder, "endpoint-rule-set-1.json"), "w") as f:
             f.write(s3 if service == "s3" else plain)
     (data_dir / "endpoints.json").write_text(_endpoints_json(endpoint_url))

@@ -94,16 +94,25 @@ def motobox_venv(tool_cache: Path, version: str) -> Path:
     return tool_cache / "motobox" / version
 
 
+def _dependencies_stamp(pyproject: Path) -> str:
+    """What decides the install: motobox's declared dependencies (not the rest of the file)."""
+    import json
+    import tomllib
+
+    project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+    wanted = json.dumps([project.get("dependencies", []), project.get("scripts", {})])
+    return hashlib.sha256(wanted.encode()).hexdigest()
+
+
 def ensure_motobox(
     tool_cache: Path, source: Path, version: str, *, python: str = sys.executable, log: Log = _log
 ) -> Path:
     """The python of a virtualenv that has motobox (for ``mock: true``).
 
     motobox is installed editable from the Action's own folder, so the code that runs is the
-    code of the Action's ref; the install is redone when ``pyproject.toml`` (its dependencies)
-    changes."""
+    code of the Action's ref; the install is redone when its dependencies change."""
     venv = motobox_venv(tool_cache, version)
-    wanted = hashlib.sha256((source / "pyproject.toml").read_bytes()).hexdigest()
+    wanted = _dependencies_stamp(source / "pyproject.toml")
     stamp = venv / STAMP
     if not stamp.exists() or stamp.read_text() != wanted:
         log(
