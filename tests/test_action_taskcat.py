@@ -53,6 +53,13 @@ def _action(
     return done.returncode, done.stdout + done.stderr, workspace
 
 
+def _action_exit(log: str) -> int:
+    """The Action's own exit code, from the report (motobox's exit code is the scenario's
+    verdict when the scenario has expectations)."""
+    report = log.split("== motobox action: the Action's answer", 1)[1]
+    return int(report.split("exit code", 1)[1].split()[0])
+
+
 def _outputs(log: str) -> dict[str, str]:
     report = log.split("== motobox action: the Action's answer", 1)[1]
     section = report.split("\noutputs\n", 1)[1].split("\nannotations", 1)[0]
@@ -93,7 +100,8 @@ def test_create_failed_in_another_account_masks_it_everywhere(tmp_path: Path) ->
         ACCOUNT,
         inputs={"commands": "test run"},
     )
-    assert code != 0
+    assert code == 0, log  # the scenario's expectations hold
+    assert _action_exit(log) == 1
     assert _outputs(log)["result"] == "failed"
     errors = [line for line in log.splitlines() if line.startswith("Error: taskcat test bucket")]
     assert errors and "is not authorized to perform: s3:CreateBucket" in errors[0], log
@@ -117,7 +125,8 @@ def test_no_credentials_fails_with_botocores_message(tmp_path: Path) -> None:
         inputs={"commands": "test run"},
         stale_report=True,
     )
-    assert code != 0
+    assert code == 0, log
+    assert _action_exit(log) == 1
     assert "NoCredentialsError Unable to locate credentials" in log
     assert _outputs(log) == {"result": "failed", "report": ""}
 
@@ -180,3 +189,18 @@ def test_mock_true_needs_no_credentials_anywhere(tmp_path: Path) -> None:
     assert "cloudformation:CreateStack" in operations
     # The journal travels with the artifact.
     assert (ws / ".motobox-artifacts" / "taskcat_outputs" / "motobox-journal.jsonl").is_file()
+
+
+def test_a_scenario_with_expectations_is_a_test_of_the_action(tmp_path: Path) -> None:
+    """create-complete expects a stack; `taskcat --version` makes none: motobox exits 1 and
+    says which expectation failed and what the journal holds."""
+    code, log, _ = _action(
+        tmp_path,
+        "--scenario",
+        str(SCENARIOS / "create-complete.yaml"),
+        inputs={"commands": "--version"},
+    )
+    assert code == 1
+    assert _action_exit(log) == 0
+    assert "FAIL calls cloudformation:CreateStack: at least 1: saw 0 calls" in log
+    assert "expectations hold; " in log and " failed" in log

@@ -35,7 +35,8 @@ EPILOG_ACTION = """examples:
 
 Composite steps get inputs only through ${{ inputs.NAME }} (no INPUT_* variables), as on GitHub.
 actions/upload-artifact copies into WORKSPACE/.motobox-artifacts/NAME; other `uses:` steps are
-recorded, not run. Exit code: 0 when every step succeeded, else the first failed step's."""
+recorded, not run. Exit code: 0 when every step succeeded, else the first failed step's; with
+a scenario that has an expect: block, 0 when every expectation holds, else 1."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -109,13 +110,15 @@ def build_parser() -> argparse.ArgumentParser:
     action = sub.add_parser(
         "action",
         help="run a GitHub composite Action locally, the way the runner does",
-        description="Run the composite Action in PATH (default: the current folder) the way the "
-        "GitHub runner does, without Docker, and print its answer: exit code, outputs, "
+        description="Run the composite Action in PATH (default: the current folder) the way the\n"
+        "GitHub runner does, without Docker, and print its answer: exit code, outputs,\n"
         "annotations, artifacts, step summary and how many values were masked.",
         epilog=EPILOG_ACTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    action.add_argument("path", nargs="?", default=".", metavar="PATH")
+    action.add_argument(
+        "path", nargs="?", default=".", metavar="PATH", help="folder with action.yml (default: .)"
+    )
     action.add_argument(
         "--input",
         "-i",
@@ -242,6 +245,9 @@ def _cmd_action(args: argparse.Namespace) -> int:
     )
     print("\n== motobox action: the Action's answer", flush=True)
     print(result.report(), flush=True)
+    if result.expectations is not None:  # the scenario is a test of the Action
+        print(result.expectations.text(), file=sys.stderr, flush=True)
+        return 0 if result.expectations.passed else 1
     return result.exit_code
 
 

@@ -54,8 +54,10 @@ def fix_bucket_policy_conditions() -> None:
     request's ``s3:signatureversion`` (``AWS4-HMAC-SHA256`` for SigV4, ``AWS`` for SigV2) and
     skip statements whose condition fails. Only ``FakeBucket.get_permission`` changes: IAM
     trust policies, evaluated elsewhere through the same statement class, keep moto's outcome.
-    Upstream: getmoto/moto reports of bucket-policy conditions always denying (no fix in
-    5.2.5).
+    Upstream: PutObject has checked bucket policies for new objects since getmoto/moto#7840
+    (fixing #7837, moto 5.0.12), which is when this statement started to deny; conditions are
+    still evaluated without a request context in 5.2.5, and no moto issue tracks that (searched
+    2026-11).
     """
     from moto.iam.access_control import IAMPolicyStatement, PermissionResult
     from moto.s3.models import FakeBucket

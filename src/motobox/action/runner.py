@@ -76,6 +76,8 @@ class ActionResult:
     workspace: Path
     state: dict[str, str] = field(default_factory=dict)
     journal: Journal | None = None
+    #: With a scenario that has ``expect:``, the expectation report (the Action is the program).
+    expectations: Any = None
 
     @property
     def passed(self) -> bool:
@@ -632,7 +634,19 @@ def run_action(
             debug=debug,
         )
         run.run()
+        expectations = None
+        if box is not None and box.scenario.expect is not None:
+            from motobox.expect import check
+
+            expectations = check(
+                box.scenario.expect,
+                exit_code=run.exit_code,
+                stdout="\n".join(run.log.lines),
+                stderr="",
+                journal=box.journal,
+            )
         return ActionResult(
+            expectations=expectations,
             exit_code=run.exit_code,
             outputs=run.outputs(),
             annotations=run.log.annotations,
