@@ -1,7 +1,8 @@
 """The program never sees real credentials and never reaches anything but the mock.
 
 Every test here runs motobox in a network namespace that has only loopback, so a regression
-cannot send a packet to AWS or the internet.
+cannot send a packet to AWS or the internet; the leak probes also run sealed (``--seal``), with
+the proxy settings left in place so that the proxy path is what they test.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ def test_a_hard_coded_aws_endpoint_is_answered_by_the_mock_through_the_proxy(
     done = motobox(
         [
             "run",
+            "--seal",
             "--account",
             "210987654321",
             "--journal",
@@ -63,7 +65,7 @@ def test_a_hard_coded_aws_endpoint_is_answered_by_the_mock_through_the_proxy(
 def test_any_other_host_gets_motobox_403_and_is_journaled_as_denied(tmp_path: Path) -> None:
     journal = tmp_path / "j.jsonl"
     done = motobox(
-        ["run", "--journal", str(journal), "--", sys.executable, "-c", FETCH_EXAMPLE],
+        ["run", "--seal", "--journal", str(journal), "--", sys.executable, "-c", FETCH_EXAMPLE],
         isolated=True,
     )
     assert done.returncode == 0, done.stderr
@@ -99,7 +101,7 @@ def test_credential_process_in_home_is_never_run_by_boto3_or_the_aws_cli(tmp_pat
     env = {**os.environ, **SECRETS, "HOME": str(home)}
     script = "import boto3; print(boto3.client('sts').get_caller_identity()['Account'])"
     done = motobox(
-        ["run", "--", "sh", "-c", f'{sys.executable} -c "{script}" && {aws} s3 ls'],
+        ["run", "--seal", "--", "sh", "-c", f'{sys.executable} -c "{script}" && {aws} s3 ls'],
         env=env,
         isolated=True,
     )

@@ -25,6 +25,9 @@ import signal
 import sys
 
 CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+CLONE_NEWNS = 0x00020000
+MS_BIND, MS_REC, MS_PRIVATE = 0x1000, 0x4000, 0x40000
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 FORWARDED = (
@@ -126,11 +129,37 @@ def _kill_descendants(me: int) -> None:
                 pass
 
 
+def _seal(spec: str) -> None:
+    """Join the sealed network namespace (``FD;SRC=DST;...``, from ``seal.py``) and bind-mount
+    the run's /etc files in a mount namespace of our own; exit 2 with one line if we cannot."""
+    fd, *mounts = spec.split(";")
+
+    def fail(what: str) -> None:
+        err = ctypes.get_errno()
+        sys.stderr.write(f"motobox: --seal: {what} failed: {os.strerror(err)}\n")
+        os._exit(2)
+
+    if _libc.setns(int(fd), CLONE_NEWNET) != 0:
+        fail("setns(network)")
+    os.close(int(fd))
+    if _libc.unshare(CLONE_NEWNS) != 0:
+        fail("unshare(mount)")
+    if _libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+        fail("making / private")
+    for item in mounts:
+        src, dst = item.split("=", 1)
+        if _libc.mount(src.encode(), dst.encode(), None, MS_BIND, None) != 0:
+            fail(f"bind-mounting {dst}")
+
+
 def main(args: list) -> int:
     mode, sep, argv = args[0], args[1], args[2:]
     assert sep == "--" and argv
     parent = int(os.environ.pop("MOTOBOX_SUPERVISOR_PARENT", "0")) or os.getppid()
     _die_with_parent(parent)
+    seal = os.environ.pop("MOTOBOX_SEAL", "")
+    if seal:
+        _seal(seal)
     me = os.getpid()
     if mode == "pid-namespace" and _libc.unshare(CLONE_NEWPID) == 0:
         init = os.fork()

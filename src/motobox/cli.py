@@ -91,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=float, metavar="S", help="end the program after S seconds (exit 124)"
     )
     run.add_argument("--junit", metavar="FILE", help="write the expectation report as JUnit XML")
+    run.add_argument(
+        "--seal",
+        action="store_true",
+        help="run the program in a network namespace of its own where every name resolves "
+        "to motobox (needs root)",
+    )
     run.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARG...]")
 
     serve = sub.add_parser(
@@ -146,6 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
     action.add_argument("--journal", metavar="FILE", help="write every AWS call to FILE")
     action.add_argument("--account", metavar="ID", help="AWS account the Action acts in")
     action.add_argument("--region", default="us-east-1", help="default region (us-east-1)")
+    action.add_argument(
+        "--seal",
+        action="store_true",
+        help="run every step in a network namespace of its own where every name resolves to "
+        "motobox (needs root)",
+    )
     action.add_argument("--debug", action="store_true", help="show ::debug:: lines")
     return parser
 
@@ -165,6 +177,7 @@ def _cloud(args: argparse.Namespace) -> Any:
     from motobox.cloud import Cloud
 
     return Cloud(
+        seal=getattr(args, "seal", False),
         scenarios=args.scenario,
         journal=args.journal,
         port=args.port,
@@ -242,6 +255,7 @@ def _cmd_action(args: argparse.Namespace) -> int:
         account=args.account,
         journal=args.journal,
         region=args.region,
+        seal=args.seal,
     )
     print("\n== motobox action: the Action's answer", flush=True)
     print(result.report(), flush=True)

@@ -87,6 +87,7 @@ class Cloud:
         stubs: Sequence[Stub] = (),
         scenarios: Sequence[str | Path] = (),
         scenario: Scenario | None = None,
+        seal: bool = False,
     ) -> None:
         if not (account.isdigit() and len(account) == 12):
             raise UsageError(f"--account {account!r} is not a 12-digit AWS account id")
@@ -129,6 +130,8 @@ class Cloud:
         self.server: WSGIServer | None = None
         self.proxy: EgressProxy | None = None
         self._embedded = False
+        self.seal = seal
+        self.sealed: Any = None  # motobox.seal.Seal while a sealed cloud runs
 
     # -- life cycle ---------------------------------------------------------------------
     def start(self) -> Cloud:
@@ -177,6 +180,20 @@ class Cloud:
             stubs=self._stubs,
         )
         self.proxy.start()
+        if self.seal:
+            from motobox.seal import Seal
+
+            proxy, server = self.proxy, self.server
+            self.sealed = Seal(
+                self.journal,
+                self.state_dir,
+                self.ca.cert_pem,
+                forwards=[
+                    (server.port, server.process_request),
+                    (proxy.port, proxy.process_request),
+                ],
+                direct=lambda conn, port: proxy.handle_connection(conn, port=port),
+            ).start()
         self._run_setup()
 
     def _run_setup(self) -> None:
@@ -193,6 +210,9 @@ class Cloud:
                 ) from None
 
     def stop(self) -> None:
+        if self.sealed:
+            self.sealed.stop()
+            self.sealed = None
         if self._embedded:
             with _embedded_lock:
                 global _embedded_running
@@ -264,8 +284,18 @@ class Cloud:
             program_env["AWS_SECRET_ACCESS_KEY"] = keys.secret_access_key
         if env:
             program_env.update(env)
+        pass_fds: list[int] = []
+        if self.sealed is not None:  # the supervisor joins the program's namespace
+            program_env["MOTOBOX_SEAL"] = self.sealed.supervisor_env()
+            pass_fds.append(self.sealed.netns_fd)
         result: ProgramResult = run_program(
-            list(argv), program_env, cwd=cwd, timeout=timeout, capture=capture, tee=tee
+            list(argv),
+            program_env,
+            cwd=cwd,
+            timeout=timeout,
+            capture=capture,
+            tee=tee,
+            pass_fds=pass_fds,
         )
         run = RunResult(
             exit_code=result.exit_code,

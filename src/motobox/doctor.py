@@ -24,6 +24,10 @@ def doctor() -> int:
             f"{mode} (programs and everything they start end with the run)",
         )
     )
+    from motobox.seal import can_seal
+
+    sealing, why = can_seal()
+    lines.append(_line(sealing, "sealing", why))
     lines.append(_line(True, "TLS", "per-run CA with EC P-256 keys (--tls, egress proxy)"))
     tools = {
         "taskcat": ".tools/taskcat/bin/taskcat",

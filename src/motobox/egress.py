@@ -433,6 +433,11 @@ class EgressProxy:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def process_request(self, conn: socket.socket, addr: Any) -> None:
+        """Serve a connection accepted elsewhere (a sealed run's namespace) as a proxy one."""
+        assert self._server, "the proxy is not started"
+        self._server.process_request(conn, addr)
+
     def handle_connection(
         self, sock: socket.socket, *, tls_hostname: str | None = None, port: int = 80
     ) -> None:

@@ -92,6 +92,7 @@ def run_program(
     capture: bool = False,
     tee: bool = False,
     stdin: int | IO[Any] | None = None,
+    pass_fds: Sequence[int] = (),
 ) -> ProgramResult:
     if not argv:
         raise UsageError("no command to run")
@@ -108,6 +109,7 @@ def run_program(
         stdout=pipe,
         stderr=pipe,
         start_new_session=True,
+        pass_fds=tuple(pass_fds),
     )
     out: list[bytes] = []
     err: list[bytes] = []

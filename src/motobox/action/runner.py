@@ -27,6 +27,7 @@ import shlex
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -249,7 +250,9 @@ class ActionRun:
         base_env: Mapping[str, str],
         echo: Echo | None,
         debug: bool = False,
+        sealed: Any = None,
     ) -> None:
+        self.sealed = sealed  # a motobox.seal.Seal: every step runs in its namespace
         self.action_dir = action_dir
         self.action = action
         self.inputs = dict(inputs)
@@ -448,9 +451,21 @@ class ActionRun:
         return code
 
     def _spawn(self, argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> int:
+        pass_fds: tuple[int, ...] = ()
+        if self.sealed is not None:  # the step joins the sealed namespace through the supervisor
+            from motobox.process import INIT, supervision_mode
+
+            argv = [sys.executable, "-S", str(INIT), supervision_mode(), "--", *argv]
+            env = {
+                **env,
+                "MOTOBOX_SEAL": self.sealed.supervisor_env(),
+                "MOTOBOX_SUPERVISOR_PARENT": str(os.getpid()),
+            }
+            pass_fds = (self.sealed.netns_fd,)
         try:
             proc = subprocess.Popen(
                 list(argv),
+                pass_fds=pass_fds,
                 env=dict(env),
                 cwd=cwd,
                 stdin=subprocess.DEVNULL,
@@ -593,13 +608,15 @@ def run_action(
     account: str | None = None,
     journal: str | Path | None = None,
     region: str = "us-east-1",
+    seal: bool = False,
 ) -> ActionResult:
     """Run the composite action at ``path`` with ``inputs``; ``env`` is the environment the
     runner itself would have (default: this process's).
 
-    With ``cloud`` (implied by ``scenarios``, ``account`` or ``journal``) the whole action runs
-    inside motobox: every step gets the embedded cloud's environment, and the result's
-    ``journal`` holds the calls."""
+    With ``cloud`` (implied by ``scenarios``, ``account``, ``journal`` or ``seal``) the whole
+    action runs inside motobox: every step gets the embedded cloud's environment, and the
+    result's ``journal`` holds the calls. With ``seal`` every step runs in the sealed network
+    namespace (``motobox.seal``)."""
     action_dir, action = load_action(Path(path).resolve())
     values = resolve_inputs(action, inputs or {}, str(action_dir / "action.yml"))
     ws = Path(workspace or Path.cwd()).resolve()
@@ -611,7 +628,7 @@ def run_action(
     parent = dict(os.environ if env is None else env)
     with contextlib.ExitStack() as stack:
         box = None
-        if cloud or scenarios or account or journal:
+        if cloud or scenarios or account or journal or seal:
             from motobox.cloud import DEFAULT_ACCOUNT, Cloud
 
             box = stack.enter_context(
@@ -620,6 +637,7 @@ def run_action(
                     account=account or DEFAULT_ACCOUNT,
                     journal=journal,
                     region=region,
+                    seal=seal,
                 )
             )
             parent = box.env(parent)
@@ -632,6 +650,7 @@ def run_action(
             base_env=parent,
             echo=echo,
             debug=debug,
+            sealed=box.sealed if box else None,
         )
         run.run()
         expectations = None

@@ -1,0 +1,171 @@
+"""Sealed runs: with --seal a program that reads no endpoint and no proxy setting still reaches
+only the mock and motobox's egress control, through motobox's DNS. Every test here runs inside
+a loopback-only network namespace as well (``offline``), so a broken seal cannot leak."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import NODE_DIR, ROOT, TASKCAT, motobox, read_journal, require
+from motobox.errors import UsageError
+from motobox.seal import dns_answer
+
+# The program is stripped of every redirection but the CA variables and the seal itself.
+UNREDIRECTED = [
+    "env",
+    "-u", "AWS_ENDPOINT_URL", "-u", "AWS_DATA_PATH",
+    "-u", "HTTP_PROXY", "-u", "HTTPS_PROXY", "-u", "http_proxy", "-u", "https_proxy",
+    "-u", "ALL_PROXY", "-u", "all_proxy",
+]  # fmt: skip
+
+BOTO_PROGRAM = """
+import socket, urllib.error, urllib.request, boto3
+print("resolves", socket.gethostbyname("sts.amazonaws.com"))
+print("account", boto3.client("sts", region_name="us-east-1").get_caller_identity()["Account"])
+s3 = boto3.client("s3", region_name="us-west-2",
+                  config=boto3.session.Config(s3={"addressing_style": "virtual"}))
+s3.create_bucket(Bucket="sealed-bucket",
+                 CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
+s3.put_object(Bucket="sealed-bucket", Key="k", Body=b"sealed")
+print("object", s3.get_object(Bucket="sealed-bucket", Key="k")["Body"].read().decode())
+try:
+    urllib.request.urlopen("https://example.com/", timeout=10)
+except urllib.error.HTTPError as e:
+    print("example.com", e.code, e.read().decode().split(":")[0])
+"""
+
+
+def test_boto3_without_endpoint_or_proxy_reaches_only_the_mock(tmp_path: Path) -> None:
+    journal = tmp_path / "j.jsonl"
+    done = motobox(
+        ["run", "--seal", "--journal", str(journal), "--", *UNREDIRECTED,
+         sys.executable, "-c", BOTO_PROGRAM],
+        isolated=True,
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "resolves 127.0.0.1",
+        "account 123456789012",
+        "object sealed",
+        "example.com 403 motobox denied egress to example.com",
+    ]
+    records = read_journal(journal)
+    names = {r["name"] for r in records if r["kind"] == "dns"}
+    assert {"sts.amazonaws.com", "example.com"} <= names
+    assert "sealed-bucket.s3.us-west-2.amazonaws.com" in names  # virtual-hosted S3
+    aws = [f"{r['service']}:{r['operation']}" for r in records if r["kind"] == "aws"]
+    assert aws == ["sts:GetCallerIdentity", "s3:CreateBucket", "s3:PutObject", "s3:GetObject"]
+    egress = [r for r in records if r["kind"] == "egress"]
+    assert [(r["url"], r["action"]) for r in egress] == [("https://example.com/", "deny")]
+
+
+def test_curl_trusts_the_ca_through_the_system_bundle_and_the_host_is_untouched(
+    tmp_path: Path,
+) -> None:
+    require(Path(shutil.which("curl") or "/usr/bin/curl"))
+    before = Path("/etc/resolv.conf").read_bytes()
+    done = motobox(
+        ["run", "--seal", "--", *UNREDIRECTED, "-u", "CURL_CA_BUNDLE", "-u", "SSL_CERT_FILE",
+         "sh", "-c", "curl -sS -w ' %{http_code}' https://example.com/; cat /etc/resolv.conf"],
+        isolated=True,
+        timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "motobox denied egress to example.com" in done.stdout and " 403" in done.stdout
+    assert "nameserver 127.0.0.1" in done.stdout
+    assert Path("/etc/resolv.conf").read_bytes() == before
+
+
+def test_the_node_sdk_reaches_the_mock_without_endpoint_or_proxy() -> None:
+    require(NODE_DIR / "node_modules" / ".stamp")
+    done = motobox(
+        ["run", "--seal", "--", *UNREDIRECTED, "node", str(NODE_DIR / "sdk-v3.mjs")],
+        isolated=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "account: 123456789012" in done.stdout
+
+
+def test_taskcat_sealed_under_a_ready_scenario(tmp_path: Path) -> None:
+    require(TASKCAT)
+    project = tmp_path / "project"
+    shutil.copytree(
+        ROOT / "examples" / "taskcat-project",
+        project,
+        ignore=shutil.ignore_patterns("taskcat_outputs"),
+    )
+    journal = tmp_path / "j.jsonl"
+    scenario = ROOT / "scenarios" / "taskcat" / "create-complete.yaml"
+    done = motobox(
+        ["run", "--seal", "--journal", str(journal), "--scenario", str(scenario), "--",
+         *UNREDIRECTED, str(TASKCAT), "test", "run"],
+        cwd=project,
+        isolated=True,
+        timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "6 of 6 expectations hold" in done.stderr
+    names = {r["name"] for r in read_journal(journal) if r["kind"] == "dns"}
+    assert "cloudformation.ca-central-1.amazonaws.com" in names
+
+
+def test_action_steps_run_sealed(tmp_path: Path) -> None:
+    action = tmp_path / "action"
+    action.mkdir()
+    (action / "action.yml").write_text(
+        "name: t\nruns:\n  using: composite\n  steps:\n"
+        "    - shell: bash\n"
+        "      run: getent hosts anything.example; curl -s https://example.com/ || true\n"
+    )
+    done = motobox(
+        ["action", str(action), "--seal", "--workspace", str(tmp_path)],
+        isolated=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "127.0.0.1       anything.example" in done.stdout
+    assert "motobox denied egress to example.com" in done.stdout
+
+
+def test_without_root_seal_is_one_line_and_exit_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    from motobox.cloud import Cloud
+
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    with pytest.raises(UsageError, match="--seal needs root here") as exc:
+        Cloud(seal=True).start()
+    assert "\n" not in exc.value.line()
+
+
+def _query(name: str, qtype: int) -> bytes:
+    labels = b"".join(bytes([len(p)]) + p.encode() for p in name.split("."))
+    return (
+        struct.pack("!HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0)
+        + labels
+        + b"\0"
+        + struct.pack("!HH", qtype, 1)
+    )
+
+
+@pytest.mark.parametrize(("qtype", "answers"), [(1, 1), (28, 0), (65, 0)])
+def test_dns_answers_a_with_loopback_and_others_with_no_error(qtype: int, answers: int) -> None:
+    answer = dns_answer(_query("bucket.s3.amazonaws.com", qtype))
+    assert answer is not None
+    packet, name, got = answer
+    ident, flags, qd, an = struct.unpack("!HHHH", packet[:8])
+    assert (ident, qd, an, name, got) == (0x1234, 1, answers, "bucket.s3.amazonaws.com", qtype)
+    assert flags & 0x8000 and flags & 0x000F == 0  # a response, NOERROR
+    if answers:
+        assert packet.endswith(bytes([127, 0, 0, 1]))
+
+
+@pytest.mark.parametrize("packet", [b"", b"\x00" * 11, _query("a.b", 1)[:-3]])
+def test_malformed_dns_queries_are_dropped(packet: bytes) -> None:
+    assert dns_answer(packet) is None
