@@ -169,3 +169,37 @@ def test_dns_answers_a_with_loopback_and_others_with_no_error(qtype: int, answer
 @pytest.mark.parametrize("packet", [b"", b"\x00" * 11, _query("a.b", 1)[:-3]])
 def test_malformed_dns_queries_are_dropped(packet: bytes) -> None:
     assert dns_answer(packet) is None
+
+
+def test_the_pytest_marker_seals_a_test(tmp_path: Path) -> None:
+    """A user's test with @pytest.mark.motobox(seal=True), run by pytest in a loopback-only
+    namespace."""
+    from conftest import offline
+
+    (tmp_path / "test_user.py").write_text(
+        "import sys\n"
+        "import pytest\n\n"
+        "@pytest.mark.motobox(seal=True)\n"
+        "def test_sealed(motobox_cloud):\n"
+        "    code = 'import socket; print(socket.gethostbyname(\"anything.example\"))'\n"
+        "    result = motobox_cloud.run([sys.executable, '-c', code])\n"
+        "    assert result.stdout.strip() == '127.0.0.1'\n"
+        "    assert motobox_cloud.journal.records[0]['name'] == 'anything.example'\n"
+    )
+    import subprocess
+
+    done = subprocess.run(
+        offline([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)]),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout
+
+
+def test_doctor_says_whether_this_machine_can_seal() -> None:
+    done = motobox(["doctor"])
+    assert done.returncode == 0
+    assert "ok  sealing " in done.stdout
