@@ -13,7 +13,8 @@ noise of a shared machine hits both alike:
 - journal and a 20-rule scenario on, against motobox with both off (the journal is checked to
   hold one entry per call made: motobox caches nothing);
 - 4 taskcat runs in parallel on one motobox, each in its own account, against the same 4 one
-  after another.
+  after another;
+- the start-up cost of sealing: ``motobox run --seal -- true`` against ``motobox run -- true``.
 
 Prints a table and writes ``bench/results.json``. ``--quick`` for fewer calls and no taskcat.
 """
@@ -345,6 +346,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                     made = n + min(20, n) + 1  # the timed calls, the warm-up, the readiness probe
                     if entries != made:
                         raise SystemExit(f"bench: the journal holds {entries} calls of {made}")
+        from motobox.seal import sealing_problem
+
+        if sealing_problem() is None:
+            for r in range(rounds):
+                log(f"  seal round {r + 1}/{rounds}: motobox run [--seal] -- true")
+                for kind, extra in (("unsealed", []), ("sealed", ["--seal"])):
+                    started = time.perf_counter()
+                    subprocess.run(
+                        [str(BIN / "motobox"), "run", *extra, "--", "true"],
+                        check=True,
+                        stdout=subprocess.DEVNULL,
+                    )
+                    add("seal_startup", kind, time.perf_counter() - started)
         for name, sides in samples.items():
             med = {side: statistics.median(values) for side, values in sides.items()}
             if name == "overhead":
@@ -352,6 +366,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "off": med["off"],
                     "on": med["on"],
                     "ratio": med["on"] / med["off"],
+                }
+            elif name == "seal_startup":
+                figures[name] = {
+                    "unsealed_s": med["unsealed"],
+                    "sealed_s": med["sealed"],
+                    "ratio": med["sealed"] / med["unsealed"],
                 }
             elif name == "floor_p50_sts":
                 figures[name] = {

@@ -39,4 +39,5 @@ def test_bench_quick_run_writes_every_named_figure(tmp_path: Path) -> None:
         assert f["ratio"] == f["motobox"] / f["moto_server"] and f["moto_server"] > 0
     assert set(figures["floor_p50_sts"]) == {"floor", "motobox", "ratio"}
     assert set(figures["journal_rules_overhead"]) == {"off", "on", "ratio"}
+    assert set(figures["seal_startup"]) == {"unsealed_s", "sealed_s", "ratio"}
     assert "p50_sts_ms" in done.stdout  # the table

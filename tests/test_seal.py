@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import NODE_DIR, ROOT, TASKCAT, motobox, read_journal, require
+from conftest import AWS_CLI, NODE_DIR, ROOT, TASKCAT, motobox, read_journal, require
 from motobox.errors import UsageError
 from motobox.seal import dns_answer
 
@@ -83,15 +83,100 @@ def test_curl_trusts_the_ca_through_the_system_bundle_and_the_host_is_untouched(
     assert Path("/etc/resolv.conf").read_bytes() == before
 
 
-def test_the_node_sdk_reaches_the_mock_without_endpoint_or_proxy() -> None:
+def test_the_node_sdk_reaches_the_mock_without_endpoint_or_proxy(tmp_path: Path) -> None:
     require(NODE_DIR / "node_modules" / ".stamp")
+    journal = tmp_path / "j.jsonl"
     done = motobox(
-        ["run", "--seal", "--", *UNREDIRECTED, "node", str(NODE_DIR / "sdk-v3.mjs")],
+        ["run", "--seal", "--journal", str(journal), "--", *UNREDIRECTED,
+         "node", str(NODE_DIR / "sdk-v3.mjs")],
         isolated=True,
         timeout=120,
-    )
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "account: 123456789012" in done.stdout
+    records = read_journal(journal)
+    aws = [f"{r['service']}:{r['operation']}" for r in records if r["kind"] == "aws"]
+    assert aws == ["s3:ListBuckets", "sts:GetCallerIdentity"]
+    assert {"sts.us-east-1.amazonaws.com"} <= {r["name"] for r in records if r["kind"] == "dns"}
+
+
+def test_the_aws_cli_and_curl_reach_a_virtual_hosted_bucket() -> None:
+    """The AWS CLI makes the bucket; curl lists it at its virtual-hosted name over TLS it
+    trusts through the system bundle (its own CA variables removed)."""
+    aws = require(AWS_CLI)
+    script = (
+        f"{aws} s3 mb s3://motobox-sealed && "
+        "curl -sS https://motobox-sealed.s3.us-east-1.amazonaws.com/"
+    )
+    done = motobox(
+        ["run", "--seal", "--", *UNREDIRECTED, "-u", "CURL_CA_BUNDLE", "-u", "SSL_CERT_FILE",
+         "sh", "-c", script],
+        isolated=True,
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "make_bucket: motobox-sealed" in done.stdout
+    assert "<ListBucketResult" in done.stdout and "<Name>motobox-sealed</Name>" in done.stdout
+    assert "<Contents>" not in done.stdout
+
+
+def test_inside_only_loopback_no_route_and_stubs_still_answer(tmp_path: Path) -> None:
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("name: stub\negress:\n  - host: stubbed.example\n    body: from the stub\n")
+    journal = tmp_path / "j.jsonl"
+    script = (
+        "ip -o link | cut -d: -f2; echo routes: $(ip route | wc -l); "
+        "getent hosts sts.us-east-1.amazonaws.com; "
+        "curl -sS https://stubbed.example/; echo; curl -sS https://example.com/"
+    )
+    done = motobox(
+        ["run", "--seal", "--scenario", str(scenario), "--journal", str(journal), "--",
+         *UNREDIRECTED, "sh", "-c", script],
+        isolated=True,
+        timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert [line.strip() for line in lines[:2]] == ["lo", "routes: 0"]
+    assert lines[2].split() == ["127.0.0.1", "sts.us-east-1.amazonaws.com"]
+    assert lines[3] == "from the stub"
+    assert "motobox denied egress to example.com" in lines[4]
+    records = read_journal(journal)
+    dns = {r["name"] for r in records if r["kind"] == "dns"}
+    assert {"sts.us-east-1.amazonaws.com", "stubbed.example", "example.com"} <= dns
+    egress = [(r["url"], r["action"]) for r in records if r["kind"] == "egress"]
+    assert egress == [("https://stubbed.example/", "stub"), ("https://example.com/", "deny")]
+
+
+def test_nothing_is_left_after_a_sealed_run_killed_or_not(tmp_path: Path) -> None:
+    """The host's resolver file, CA bundle and mounts are as before; no process remains."""
+    import signal
+    import subprocess
+    import time
+
+    from conftest import MOTOBOX, offline
+
+    watched = [Path("/etc/resolv.conf"), Path("/etc/ssl/certs/ca-certificates.crt")]
+    before = [p.read_bytes() for p in watched if p.exists()]
+    mounts = Path("/proc/self/mountinfo").read_text()
+    done = motobox(["run", "--seal", "--", "true"], isolated=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    proc = subprocess.Popen(
+        offline([*MOTOBOX, "run", "--seal", "--", "sh", "-c", "echo ready; sleep 300"]),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout and proc.stdout.readline().strip() == "ready"
+    sleepers = _pids_running("sleep 300")
+    assert sleepers
+    proc.send_signal(signal.SIGKILL)  # motobox itself (unshare and sh exec into it)
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while _pids_running("sleep 300") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not set(sleepers) & set(_pids_running("sleep 300"))
+    assert [p.read_bytes() for p in watched if p.exists()] == before
+    assert Path("/proc/self/mountinfo").read_text() == mounts
 
 
 def test_taskcat_sealed_under_a_ready_scenario(tmp_path: Path) -> None:
@@ -203,3 +288,16 @@ def test_doctor_says_whether_this_machine_can_seal() -> None:
     done = motobox(["doctor"])
     assert done.returncode == 0
     assert "ok  sealing " in done.stdout
+
+
+def _pids_running(text: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+            except OSError:
+                continue
+            if text.encode() in cmdline:
+                found.append(int(entry.name))
+    return found
