@@ -27,7 +27,6 @@ what is, here, one request handler.
 from __future__ import annotations
 
 import functools
-import gzip
 import http.client
 import json
 import socket
@@ -37,7 +36,6 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -60,17 +58,10 @@ HOP_HEADERS = frozenset(
 @functools.cache
 def aws_dns_suffixes() -> tuple[str, ...]:
     """Every DNS suffix of every partition in botocore's endpoint data."""
-    import botocore
+    from motobox.environment import botocore_endpoints_text
 
-    data = Path(botocore.__file__).parent / "data"
-    path = data / "endpoints.json"
-    raw = (
-        path.read_bytes()
-        if path.exists()
-        else gzip.decompress((data / "endpoints.json.gz").read_bytes())
-    )
     suffixes: set[str] = set()
-    for partition in json.loads(raw)["partitions"]:
+    for partition in json.loads(botocore_endpoints_text())["partitions"]:
         for key in ("dnsSuffix", "dualStackDnsSuffix"):
             if partition.get(key):
                 suffixes.add(partition[key])

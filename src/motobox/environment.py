@@ -168,7 +168,8 @@ def _rule_set(url: str, *, bucket_in_path: bool = False) -> str:
 
 
 @functools.cache
-def _endpoints_text() -> str:
+def botocore_endpoints_text() -> str:
+    """The installed botocore's ``endpoints.json`` (plain or gzipped), as text."""
     import botocore
 
     data = Path(botocore.__file__).parent / "data"
@@ -193,7 +194,7 @@ def _endpoints_json(endpoint_url: str) -> str:
     partitions that newer botocore also reads from ``AWS_DATA_PATH``. The text is rewritten
     (every ``hostname`` and ``protocols`` value), a fifth of the time a JSON walk takes."""
     parts = urlsplit(endpoint_url)
-    text = _HOSTNAME.sub(lambda m: f'{m.group(1)}"{parts.netloc}"', _endpoints_text())
+    text = _HOSTNAME.sub(lambda m: f'{m.group(1)}"{parts.netloc}"', botocore_endpoints_text())
     return _PROTOCOLS.sub(lambda m: f'{m.group(1)}["{parts.scheme}"]', text)
 
 
