@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import json
 import os
 import re
 import signal
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MOTOBOX
+from conftest import MOTOBOX, offline
 from motobox.cloud import Cloud
 from motobox.egress import Stub
 
@@ -42,14 +43,15 @@ def test_eight_programs_in_eight_accounts_each_make_500_calls_all_journaled_in_o
     accounts = [f"{100000000001 + n:012d}" for n in range(8)]
     script = tmp_path / "program.py"
     script.write_text(PROGRAM)
-    with Cloud() as cloud, ThreadPoolExecutor(8) as pool:
+    # Sealed: a broken redirection could not reach the real SSM.
+    with Cloud(seal=True) as cloud, ThreadPoolExecutor(8) as pool:
         runs = list(
             pool.map(
                 lambda a: cloud.run([sys.executable, str(script), a], account=a, timeout=240),
                 accounts,
             )
         )
-        records = cloud.journal.calls()
+        records = cloud.journal.calls()  # AWS calls only (the DNS questions are left out)
     for account, run in zip(accounts, runs, strict=True):
         assert run.exit_code == 0, run.stderr[-2000:]
         assert run.stdout.strip() == f"{account}:0"
@@ -131,16 +133,13 @@ def _serve() -> tuple[subprocess.Popen[str], dict[str, str]]:
     return proc, exports
 
 
-@pytest.mark.parametrize("path", ["direct", "proxied"])
-def test_50_mib_objects_put_and_got_back_whole_without_holding_them_twice(path: str) -> None:
-    """``direct``: to the cloud's endpoint over HTTP. ``proxied``: to https://s3.amazonaws.com
-    through the egress proxy, as a program with a hard-coded endpoint does (botocore then sends
-    the upload aws-chunked). One ``motobox serve`` per path, measured from outside."""
+def _measure(path: str) -> None:
+    """Runs in a loopback-only namespace (the test below): puts and gets 50 MiB through one
+    ``motobox serve`` and prints what it measured as JSON."""
     import boto3
     from botocore.config import Config
 
     payload = os.urandom(50 * 1024 * 1024)
-    digest = hashlib.sha256(payload).hexdigest()
     proc, exports = _serve()
     try:
         common = dict(
@@ -149,9 +148,8 @@ def test_50_mib_objects_put_and_got_back_whole_without_holding_them_twice(path: 
             aws_secret_access_key=exports["AWS_SECRET_ACCESS_KEY"],
         )
         setup = boto3.client("s3", endpoint_url=exports["AWS_ENDPOINT_URL"], **common)
-        if path == "direct":
-            client = setup
-        else:
+        client = setup
+        if path == "proxied":
             client = boto3.client(
                 "s3",
                 endpoint_url="https://s3.amazonaws.com",
@@ -168,10 +166,29 @@ def test_50_mib_objects_put_and_got_back_whole_without_holding_them_twice(path: 
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
-    assert hashlib.sha256(got).hexdigest() == digest
-    grew_mib = (peak - idle) / 1024
-    print(f"\n{path}: motobox serve idle {idle / 1024:.0f} MiB, peak {peak / 1024:.0f} MiB")
-    assert grew_mib < 150, f"motobox grew {grew_mib:.0f} MiB for a 50 MiB object"
+    same = hashlib.sha256(got).digest() == hashlib.sha256(payload).digest()
+    print(json.dumps({"same": same, "idle_kib": idle, "peak_kib": peak}))
+
+
+@pytest.mark.parametrize("path", ["direct", "proxied"])
+def test_50_mib_objects_put_and_got_back_whole_without_holding_them_twice(path: str) -> None:
+    """``direct``: to the cloud's endpoint over HTTP. ``proxied``: to https://s3.amazonaws.com
+    through the egress proxy, as a program with a hard-coded endpoint does (botocore then sends
+    the upload aws-chunked). One ``motobox serve`` per path, measured from outside, all in a
+    loopback-only namespace: a broken proxy cannot send the upload to the real S3."""
+    code = (
+        f"import sys; sys.path[:0] = [{str(Path(__file__).parent)!r}]; "
+        f"import test_reliability; test_reliability._measure({path!r})"
+    )
+    done = subprocess.run(
+        offline([sys.executable, "-c", code]), capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    assert measured["same"], "the object came back changed"
+    idle, peak = measured["idle_kib"] / 1024, measured["peak_kib"] / 1024
+    print(f"\n{path}: motobox serve idle {idle:.0f} MiB, peak {peak:.0f} MiB")
+    assert peak - idle < 150, f"motobox grew {peak - idle:.0f} MiB for a 50 MiB object"
 
 
 # -- no leftovers --------------------------------------------------------------------------------

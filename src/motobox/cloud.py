@@ -305,17 +305,23 @@ class Cloud:
             timed_out=result.timed_out,
             duration_s=result.duration_s,
         )
-        if self.scenario.expect is not None:
-            from motobox.expect import check
-
-            run.report = check(
-                self.scenario.expect,
-                exit_code=run.exit_code,
-                stdout=run.stdout,
-                stderr=run.stderr,
-                journal=self.journal,
-            )
+        run.report = self.check(run.exit_code, run.stdout, run.stderr)
         return run
+
+    def check(self, exit_code: int, stdout: str, stderr: str) -> Any:
+        """The scenario's expectations checked against a program's run and this journal
+        (an ``expect.Report``), or None when the scenario has no ``expect:``."""
+        if self.scenario.expect is None:
+            return None
+        from motobox.expect import check
+
+        return check(
+            self.scenario.expect,
+            exit_code=exit_code,
+            stdout=stdout,
+            stderr=stderr,
+            journal=self.journal,
+        )
 
     def client(self, service: str, *, setup: bool = False, **kwargs: Any) -> Any:
         """A boto3 client of this cloud, in the program's account, for set-up and assertions.

@@ -153,22 +153,14 @@ class CommandLog:
             if cmd.data:
                 self._stop_token = cmd.data
         elif cmd.name in ANNOTATIONS:
-            note = Annotation(
+            title = cmd.properties.get("title")
+            note = Annotation(  # stored masked: no report or annotation shows a masked value
                 cmd.name,
-                cmd.data,
-                title=cmd.properties.get("title"),
+                self.masker.hide(cmd.data),
+                title=self.masker.hide(title) if title else None,
                 file=cmd.properties.get("file"),
                 line=cmd.properties.get("line"),
                 step=self.step,
-            )
-            # Stored masked: a report or annotation never shows a masked value.
-            note = Annotation(
-                note.level,
-                self.masker.hide(note.message),
-                self.masker.hide(note.title) if note.title else None,
-                note.file,
-                note.line,
-                note.step,
             )
             self.annotations.append(note)
             self.emit(note.render())

@@ -653,17 +653,7 @@ def run_action(
             sealed=box.sealed if box else None,
         )
         run.run()
-        expectations = None
-        if box is not None and box.scenario.expect is not None:
-            from motobox.expect import check
-
-            expectations = check(
-                box.scenario.expect,
-                exit_code=run.exit_code,
-                stdout="\n".join(run.log.lines),
-                stderr="",
-                journal=box.journal,
-            )
+        expectations = box.check(run.exit_code, "\n".join(run.log.lines), "") if box else None
         return ActionResult(
             expectations=expectations,
             exit_code=run.exit_code,
