@@ -36,11 +36,13 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from motobox.ca import CertificateAuthority
 from motobox.journal import Journal
+
+if TYPE_CHECKING:
+    from motobox.ca import CertificateAuthority
 
 HOP_HEADERS = frozenset(
     {
@@ -408,7 +410,9 @@ class EgressProxy:
 
     def stop(self) -> None:
         if self._server:
-            self._server.shutdown()
+            from motobox.server import stop_serving
+
+            stop_serving(self._server)
             self._server.server_close()
             self._server = None
         if self._thread:

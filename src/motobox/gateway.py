@@ -134,9 +134,27 @@ def _moto_dispatcher() -> WSGIApp:
     folder does not change while we run, so we list it once.
     """
     import moto.backends as backends
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from moto.moto_server.werkzeug_app import (
+        BackendRequest,
+        DomainDispatcherApplication,
+        create_backend_app,
+    )
+    from werkzeug.wrappers import Request as WerkzeugRequest
 
     modules = frozenset(backends.list_of_moto_modules())
+
+    class Request(BackendRequest):
+        """moto runs its Flask apps in debug mode (for the exceptions it lets through); Flask
+        then builds a new class for every request that reads the body as a form (a help text
+        for ``request.files`` in browsers). We keep debug mode and skip that class."""
+
+        def _load_form_data(self) -> None:
+            WerkzeugRequest._load_form_data(self)
+
+    def create_app(service: Any) -> Any:
+        app = create_backend_app(service)
+        app.request_class = Request
+        return app
 
     class Dispatcher(DomainDispatcherApplication):
         """Answers "which backend serves this host" once per host (it never changes)."""
@@ -150,7 +168,7 @@ def _moto_dispatcher() -> WSGIApp:
                 self.hosts[host] = super().get_backend_for_host(host)
             return self.hosts[host]
 
-    return Dispatcher(create_backend_app)
+    return Dispatcher(create_app)
 
 
 def moto_backend() -> Backend:
