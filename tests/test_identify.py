@@ -184,3 +184,26 @@ def test_moto_internals_we_depend_on_still_exist() -> None:
     assert callable(get_service_router("sts").match)
     assert callable(determine_request_protocol) and isinstance(Request, type)
     assert callable(DomainDispatcherApplication(create_backend_app).get_backend_for_host)
+
+
+def test_the_service_index_is_cached_per_botocore_and_a_broken_cache_is_rebuilt(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from motobox import identify as identify_module
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    path = identify_module.cache_path()
+    assert path.parent == tmp_path / "motobox" and botocore.__version__ in path.name
+    fresh = identify_module._Index.load()  # no cache yet: read from the models, then written
+    assert path.is_file()
+    cached = identify_module._Index.load()
+    assert cached.services == fresh.services == identify_module._Index().services
+    assert cached.by_signing == fresh.by_signing and cached.by_prefix == fresh.by_prefix
+    assert cached.candidates("sts", "") == ["sts"]
+    path.write_text('[{"name": "sts"')  # torn write: read afresh and cached again
+    assert identify_module._Index.load().services == fresh.services
+    assert identify_module._Index.load().services == fresh.services
+    blocked = tmp_path / "a-file"  # a cache folder that cannot be made is no error
+    blocked.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    assert identify_module._Index.load().services == fresh.services

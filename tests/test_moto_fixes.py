@@ -115,3 +115,24 @@ def test_the_method_list_of_a_response_class_is_made_once() -> None:
         second = responses.method_names_from_class(TokenResponse)
     assert first == second and "get_caller_identity" in first
     assert getmembers.call_count <= 1
+
+
+def test_service_folders_are_listed_once_however_many_models_are_loaded() -> None:
+    """Without the fix every model moto loads makes a new loader that lists all services."""
+    import os
+    from pathlib import Path
+    from unittest import mock
+
+    import botocore
+    from moto.core import utils
+
+    from motobox import moto_fixes
+
+    moto_fixes.apply("sts")
+    data = str(Path(botocore.__file__).parent / "data")
+    with mock.patch("botocore.loaders.os.listdir", wraps=os.listdir) as listdir:
+        for service in ("sqs", "sns", "kinesis"):
+            utils._load_service_model(service, "service-2")
+    listings = [c for c in listdir.call_args_list if str(c.args[0]).rstrip("/") == data]
+    assert len(listings) <= 1, f"botocore's data folder listed {len(listings)} times"
+    assert utils.get_service_model("sqs").service_name == "sqs"

@@ -23,12 +23,14 @@ These are moto internals (``routing``, ``parse``, ``request``): moto is pinned, 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime
 import functools
 import gzip
 import hashlib
 import io
 import json
+import os
 import re
 import threading
 from collections.abc import Mapping
@@ -66,31 +68,17 @@ class _Service:
 
 
 class _Index:
-    """Service metadata of every botocore service, read from the head of each model file."""
+    """Service metadata of every botocore service, read from the head of each model file.
 
-    def __init__(self) -> None:
-        import botocore
+    Reading ~450 model heads takes ~60 ms, on the first call's path; the result depends only
+    on the installed botocore, so it is kept in the user's cache (``cache_path``) and read
+    back in ~1 ms by every later run.
+    """
 
-        data = Path(botocore.__file__).parent / "data"
-        self.services: dict[str, _Service] = {}
-        for folder in sorted(data.iterdir()):
-            if not folder.is_dir():
-                continue
-            versions = sorted(p for p in folder.iterdir() if p.is_dir())
-            for version in reversed(versions):
-                meta = _read_metadata(version)
-                if meta is not None:
-                    self.services[folder.name] = _Service(
-                        name=folder.name,
-                        signing_name=meta.get("signingName")
-                        or meta.get("endpointPrefix")
-                        or folder.name,
-                        endpoint_prefix=meta.get("endpointPrefix") or folder.name,
-                        protocols=tuple(meta.get("protocols") or [meta.get("protocol", "")]),
-                        api_version=meta.get("apiVersion", version.name),
-                        target_prefix=meta.get("targetPrefix", ""),
-                    )
-                    break
+    def __init__(self, services: Mapping[str, _Service] | None = None) -> None:
+        self.services: dict[str, _Service] = (
+            dict(services) if services is not None else _read_services(_botocore_data())
+        )
         self.by_signing: dict[str, list[str]] = {}
         self.by_prefix: dict[str, list[str]] = {}
         for s in self.services.values():
@@ -100,6 +88,31 @@ class _Index:
             for key, names in table.items():
                 # The service named like the key first: it is the one moto dispatches to.
                 names.sort(key=functools.partial(self._rank, key))
+
+    @classmethod
+    def load(cls) -> _Index:
+        """The index from the cache when it was made for this botocore, else read afresh
+        (and cached for the next run; a cache that cannot be written is no error)."""
+        path = cache_path()
+        try:
+            rows = json.loads(path.read_text())
+            return cls(
+                {
+                    row["name"]: _Service(**{**row, "protocols": tuple(row["protocols"])})
+                    for row in rows
+                }
+            )
+        except (OSError, ValueError, TypeError, KeyError):
+            pass
+        index = cls()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps([dataclasses.asdict(s) for s in index.services.values()]))
+            os.replace(tmp, path)
+        except OSError:
+            pass
+        return index
 
     def _rank(self, key: str, name: str) -> tuple[bool, bool, str]:
         return (name != key, self.services[name].endpoint_prefix != key, name)
@@ -117,6 +130,46 @@ class _Index:
             if names:
                 return names
         return []
+
+
+def _botocore_data() -> Path:
+    import botocore
+
+    return Path(botocore.__file__).parent / "data"
+
+
+def cache_path() -> Path:
+    """Where the index of the installed botocore is cached: named by botocore's version and
+    its data folder, so two installations never share an entry."""
+    import botocore
+
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    data = str(_botocore_data()).encode()
+    tag = f"{botocore.__version__}-{hashlib.sha256(data).hexdigest()[:12]}"
+    return Path(base) / "motobox" / f"service-index-{tag}.json"
+
+
+def _read_services(data: Path) -> dict[str, _Service]:
+    services: dict[str, _Service] = {}
+    for folder in sorted(data.iterdir()):
+        if not folder.is_dir():
+            continue
+        versions = sorted(p for p in folder.iterdir() if p.is_dir())
+        for version in reversed(versions):
+            meta = _read_metadata(version)
+            if meta is not None:
+                services[folder.name] = _Service(
+                    name=folder.name,
+                    signing_name=meta.get("signingName")
+                    or meta.get("endpointPrefix")
+                    or folder.name,
+                    endpoint_prefix=meta.get("endpointPrefix") or folder.name,
+                    protocols=tuple(meta.get("protocols") or [meta.get("protocol", "")]),
+                    api_version=meta.get("apiVersion", version.name),
+                    target_prefix=meta.get("targetPrefix", ""),
+                )
+                break
+    return services
 
 
 def _read_metadata(version_dir: Path) -> dict[str, Any] | None:
@@ -144,7 +197,7 @@ _index_lock = threading.Lock()
 @functools.cache
 def _index() -> _Index:
     with _index_lock:
-        return _Index()
+        return _Index.load()
 
 
 def services_sharing_wire_api(service: str) -> frozenset[str]:

@@ -157,8 +157,31 @@ def fix_method_names_per_request() -> None:
     responses.method_names_from_class = method_names_from_class
 
 
+def fix_service_model_loader() -> None:
+    """moto 5.2.5 (``moto.core.utils._load_service_model``) makes a new botocore ``Loader``
+    for every model it loads, and a new loader lists all ~450 service folders again (about
+    1,000 ``stat`` calls, 25 ms) before it reads one file: a program's first call to each
+    service pays it (taskcat touches six). One loader, kept for the process, lists them once."""
+    import moto.core.utils as utils
+
+    if getattr(utils._load_service_model, "motobox_shared", False):
+        return
+    from moto.core.loaders import create_loader
+
+    loader = create_loader()
+    loader_lock = threading.Lock()
+
+    def _load_service_model(service_name: str, model_name: str) -> dict[str, Any]:
+        with loader_lock:  # each model is loaded once: moto's get_service_model caches it
+            model: dict[str, Any] = loader.load_service_model(service_name, model_name)
+        return model
+
+    _load_service_model.motobox_shared = True  # type: ignore[attr-defined]
+    utils._load_service_model = _load_service_model
+
+
 FIXES = {
-    "core": (fix_method_names_per_request,),  # every service
+    "core": (fix_method_names_per_request, fix_service_model_loader),  # every service
     "s3": (fix_bucket_policy_conditions,),
     "cloudformation": (fix_stack_resource_status,),
 }
