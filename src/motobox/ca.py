@@ -36,7 +36,11 @@ def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
 
 
 class CertificateAuthority:
-    def __init__(self, common_name: str = "motobox per-run CA") -> None:
+    def __init__(
+        self, common_name: str = "motobox per-run CA", *, workdir: Path | None = None
+    ) -> None:
+        """``workdir``: where the certificate files the TLS contexts load go (a temporary
+        folder of their own inside it; the system's temporary folder when None)."""
         now = datetime.datetime.now(datetime.UTC)
         self._key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name(
@@ -77,7 +81,7 @@ class CertificateAuthority:
         self.cert_pem: bytes = self._cert.public_bytes(serialization.Encoding.PEM)
         self._contexts: dict[str, ssl.SSLContext] = {}
         self._lock = threading.Lock()
-        self._dir = tempfile.TemporaryDirectory(prefix="motobox-ca-")
+        self._dir = tempfile.TemporaryDirectory(prefix="motobox-ca-", dir=workdir)
 
     def write_bundle(self, path: Path, *, include_system: bool = False) -> Path:
         """Writes the CA (after the system's public CAs when ``include_system``) to ``path``."""

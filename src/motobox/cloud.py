@@ -22,9 +22,8 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from motobox.ca import CertificateAuthority
 from motobox.egress import EgressProxy, Stub
 from motobox.environment import Credentials, build_program_env
 from motobox.errors import UsageError
@@ -37,15 +36,33 @@ from motobox.gateway import (
     reset_moto_state,
 )
 from motobox.journal import Journal
-from motobox.process import ProgramResult, run_program
-from motobox.rules import RuleEngine
 from motobox.scenario import Scenario, combine, load_scenarios
 from motobox.server import WSGIServer
+
+if TYPE_CHECKING:  # imported when first needed: cryptography alone takes ~25 ms to import
+    from motobox.ca import CertificateAuthority
+    from motobox.process import ProgramResult
 
 _embedded_lock = threading.Lock()
 _embedded_running = 0  # embedded clouds started and not yet stopped in this process
 
 SECRET = "motobox-not-a-real-secret"
+
+
+def state_root() -> str | None:
+    """Where a cloud keeps its state folder (CA, AWS config, endpoint data for old SDKs).
+
+    A memory file system when the machine has one: the endpoint data alone is ~900 folders
+    and ~500 files per cloud, which a journaled disk makes take 60-130 ms to write and to
+    remove, against ~10 ms in memory. ``TMPDIR``, when set, is the user's choice and wins.
+    None means the system's temporary folder.
+    """
+    if os.environ.get("TMPDIR"):
+        return None
+    for candidate in (os.environ.get("XDG_RUNTIME_DIR"), "/dev/shm"):
+        if candidate and os.path.isdir(candidate) and os.access(candidate, os.W_OK | os.X_OK):
+            return candidate
+    return None
 
 
 def credentials_for(account: str) -> Credentials:
@@ -143,9 +160,7 @@ class Cloud:
         return self
 
     def _start(self) -> None:
-        self.state_dir = Path(tempfile.mkdtemp(prefix="motobox-"))
-        self.ca = CertificateAuthority()
-        self.ca_bundle = self.ca.write_bundle(self.state_dir / "ca.pem")
+        self.state_dir = Path(tempfile.mkdtemp(prefix="motobox-", dir=state_root()))
         if self.backend_url:
             backend: Backend = RemoteBackend(self.backend_url)
         else:
@@ -159,11 +174,15 @@ class Cloud:
         accounts = {credentials_for(self.account).access_key_id: self.account, **self._accounts}
         if self.credentials is not None:
             accounts.setdefault(self.credentials.access_key_id, self.account)
-        rules = RuleEngine(self.scenario.rules) if self.scenario.rules else None
+        rules = None
+        if self.scenario.rules:
+            from motobox.rules import RuleEngine
+
+            rules = RuleEngine(self.scenario.rules)
         self.gateway = Gateway(
             self.journal, backend, default_account=self.account, accounts=accounts, rules=rules
         )
-        ssl_context = self.ca.server_context("127.0.0.1") if self.tls else None
+        ssl_context = self._make_ca().server_context("127.0.0.1") if self.tls else None
         try:
             self.server = WSGIServer(self.gateway, "127.0.0.1", self.port, ssl_context=ssl_context)
         except OSError as exc:
@@ -171,12 +190,12 @@ class Cloud:
                 f"cannot listen on 127.0.0.1:{self.port} ({exc.strerror}); "
                 "pick another --port or leave it out for a free one"
             ) from None
-        self.server.start()
+        self.server.start()  # answering from here on; the rest is for programs and egress
         self.proxy = EgressProxy(
-            self.ca,
+            self._make_ca(),
             self.journal,
             aws_upstream=self.endpoint_url,
-            upstream_ssl_context=self.ca.client_context() if self.tls else None,
+            upstream_ssl_context=self._make_ca().client_context() if self.tls else None,
             stubs=self._stubs,
         )
         self.proxy.start()
@@ -187,7 +206,7 @@ class Cloud:
             self.sealed = Seal(
                 self.journal,
                 self.state_dir,
-                self.ca.cert_pem,
+                self._make_ca().cert_pem,
                 forwards=[
                     (server.port, server.process_request),
                     (proxy.port, proxy.process_request),
@@ -195,6 +214,16 @@ class Cloud:
                 direct=lambda conn, port: proxy.handle_connection(conn, port=port),
             ).start()
         self._run_setup()
+
+    def _make_ca(self) -> CertificateAuthority:
+        """The run's CA and its bundle file, made once."""
+        if self.ca is None:
+            from motobox.ca import CertificateAuthority
+
+            assert self.state_dir
+            self.ca = CertificateAuthority(workdir=self.state_dir)
+            self.ca_bundle = self.ca.write_bundle(self.state_dir / "ca.pem")
+        return self.ca
 
     def _run_setup(self) -> None:
         """The scenario's ``setup:`` calls, made with boto3 against the cloud (journaled as
@@ -228,6 +257,7 @@ class Cloud:
         if self.state_dir:
             shutil.rmtree(self.state_dir, ignore_errors=True)
             self.state_dir = None
+        self.ca = None
 
     def __enter__(self) -> Cloud:
         return self.start()
@@ -288,6 +318,8 @@ class Cloud:
         if self.sealed is not None:  # the supervisor joins the program's namespace
             program_env["MOTOBOX_SEAL"] = self.sealed.supervisor_env()
             pass_fds.append(self.sealed.netns_fd)
+        from motobox.process import run_program
+
         result: ProgramResult = run_program(
             list(argv),
             program_env,
