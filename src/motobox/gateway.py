@@ -307,6 +307,9 @@ class Gateway:
         #: access key id -> account id; a program using a key listed here acts in that account.
         self.accounts: dict[str, str] = dict(accounts or {})
         self.rules = rules
+        # identify() reads models through moto before the first request reaches moto: the
+        # fixes every service needs (one shared model loader) go in first.
+        moto_fixes.apply("core")
 
     def account_for(self, call: Call, environ: Mapping[str, Any]) -> str:
         explicit = environ.get("HTTP_X_MOTO_ACCOUNT_ID")

@@ -30,7 +30,6 @@ import gzip
 import hashlib
 import io
 import json
-import os
 import re
 import threading
 from collections.abc import Mapping
@@ -38,6 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
+
+from motobox import usercache
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request")
 _V2 = re.compile(r"^AWS ([^:\s]+):")
@@ -67,6 +68,9 @@ class _Service:
     target_prefix: str = ""
 
 
+_FIELDS = {f.name for f in dataclasses.fields(_Service)}
+
+
 class _Index:
     """Service metadata of every botocore service, read from the head of each model file.
 
@@ -77,7 +81,7 @@ class _Index:
 
     def __init__(self, services: Mapping[str, _Service] | None = None) -> None:
         self.services: dict[str, _Service] = (
-            dict(services) if services is not None else _read_services(_botocore_data())
+            dict(services) if services is not None else _read_services(usercache.botocore_data())
         )
         self.by_signing: dict[str, list[str]] = {}
         self.by_prefix: dict[str, list[str]] = {}
@@ -92,27 +96,22 @@ class _Index:
     @classmethod
     def load(cls) -> _Index:
         """The index from the cache when it was made for this botocore, else read afresh
-        (and cached for the next run; a cache that cannot be written is no error)."""
-        path = cache_path()
-        try:
-            rows = json.loads(path.read_text())
-            return cls(
-                {
-                    row["name"]: _Service(**{**row, "protocols": tuple(row["protocols"])})
-                    for row in rows
-                }
+        (and cached for the next run)."""
+
+        def valid(rows: Any) -> bool:
+            return usercache.is_list_of(dict, rows) and all(
+                set(row) == _FIELDS and isinstance(row["protocols"], list) for row in rows
             )
-        except (OSError, ValueError, TypeError, KeyError):
-            pass
-        index = cls()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps([dataclasses.asdict(s) for s in index.services.values()]))
-            os.replace(tmp, path)
-        except OSError:
-            pass
-        return index
+
+        rows = usercache.cached(
+            "service-index",
+            usercache.botocore_tag(),
+            lambda: [dataclasses.asdict(s) for s in cls().services.values()],
+            valid,
+        )
+        return cls(
+            {row["name"]: _Service(**{**row, "protocols": tuple(row["protocols"])}) for row in rows}
+        )
 
     def _rank(self, key: str, name: str) -> tuple[bool, bool, str]:
         return (name != key, self.services[name].endpoint_prefix != key, name)
@@ -132,21 +131,9 @@ class _Index:
         return []
 
 
-def _botocore_data() -> Path:
-    import botocore
-
-    return Path(botocore.__file__).parent / "data"
-
-
 def cache_path() -> Path:
-    """Where the index of the installed botocore is cached: named by botocore's version and
-    its data folder, so two installations never share an entry."""
-    import botocore
-
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    data = str(_botocore_data()).encode()
-    tag = f"{botocore.__version__}-{hashlib.sha256(data).hexdigest()[:12]}"
-    return Path(base) / "motobox" / f"service-index-{tag}.json"
+    """Where the index of the installed botocore is cached (``usercache``)."""
+    return usercache.entry_path("service-index", usercache.botocore_tag())
 
 
 def _read_services(data: Path) -> dict[str, _Service]:

@@ -10,6 +10,8 @@ thread that received it).
 from __future__ import annotations
 
 import contextlib
+import functools
+import os
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -161,14 +163,13 @@ def fix_service_model_loader() -> None:
     """moto 5.2.5 (``moto.core.utils._load_service_model``) makes a new botocore ``Loader``
     for every model it loads, and a new loader lists all ~450 service folders again (about
     1,000 ``stat`` calls, 25 ms) before it reads one file: a program's first call to each
-    service pays it (taskcat touches six). One loader, kept for the process, lists them once."""
+    service pays it (taskcat touches six). One loader, kept for the process, lists them once;
+    and the list itself is kept in the user's cache, so the first call of a run skips it too."""
     import moto.core.utils as utils
 
     if getattr(utils._load_service_model, "motobox_shared", False):
         return
-    from moto.core.loaders import create_loader
-
-    loader = create_loader()
+    loader = _cached_list_loader()
     loader_lock = threading.Lock()
 
     def _load_service_model(service_name: str, model_name: str) -> dict[str, Any]:
@@ -180,6 +181,36 @@ def fix_service_model_loader() -> None:
     utils._load_service_model = _load_service_model
 
 
+def _cached_list_loader() -> Any:
+    """moto's loader (the same search paths) whose list of services with a ``service-2``
+    model comes from the user's cache when the search paths hold only botocore's and moto's
+    own data (a user's ``~/.aws/models`` is listed afresh every time)."""
+    import moto
+    from moto.core.loaders import Loader, moto_root
+
+    from motobox import usercache
+
+    class CachedListLoader(Loader):
+        listed: list[str] | None = None
+
+        def list_available_services(self, type_name: str) -> list[str]:
+            own = {os.path.realpath(p) for p in (self.BUILTIN_DATA_PATH, moto_root)}
+            if type_name != "service-2" or any(
+                os.path.realpath(p) not in own and os.path.isdir(p) for p in self.search_paths
+            ):
+                return list(super().list_available_services(type_name))
+            if self.listed is None:
+                self.listed = usercache.cached(
+                    "model-services",
+                    f"{usercache.botocore_tag()}-moto{moto.__version__}",
+                    lambda: super(CachedListLoader, self).list_available_services(type_name),
+                    functools.partial(usercache.is_list_of, str),
+                )
+            return list(self.listed)
+
+    return CachedListLoader(extra_search_paths=[moto_root])
+
+
 FIXES = {
     "core": (fix_method_names_per_request, fix_service_model_loader),  # every service
     "s3": (fix_bucket_policy_conditions,),
@@ -189,7 +220,8 @@ _done: set[str] = set()
 
 
 def apply(service: str | None = None) -> None:
-    """Apply the fixes for ``service`` (every fix when None) and the core ones once;
+    """Apply the fixes for ``service`` (every fix when None; only those every service needs
+    when "core") and the core ones once;
     thread-safe."""
     if "core" in _done and (service in _done or (service is not None and service not in FIXES)):
         return

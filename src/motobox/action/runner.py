@@ -590,8 +590,9 @@ def _exit_code(status: int) -> int:
 
 
 def default_tool_cache() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "motobox" / "toolcache"
+    from motobox.usercache import cache_dir
+
+    return cache_dir() / "toolcache"
 
 
 def run_action(
