@@ -280,9 +280,9 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     global _gc_paused
     # Importing moto (~700 modules) sets off ~150 collections of the cyclic garbage collector
-    # that find next to nothing. When motobox is the program (no ``argv`` given), the collector
-    # is paused until the cloud answers; then what start-up made is frozen (never scanned
-    # again: it lives as long as the process) and the collector resumes (``_started``).
+    # that find next to nothing (20-40 ms). When motobox is the program (no ``argv`` given),
+    # the collector is paused until the cloud answers; then what start-up made is frozen (never
+    # scanned again: it lives as long as the process) and the collector resumes (``_started``).
     _gc_paused = argv is None and gc.isenabled()
     if _gc_paused:
         gc.disable()
