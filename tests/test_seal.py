@@ -161,20 +161,23 @@ def test_nothing_is_left_after_a_sealed_run_killed_or_not(tmp_path: Path) -> Non
     mounts = Path("/proc/self/mountinfo").read_text()
     done = motobox(["run", "--seal", "--", "true"], isolated=True, timeout=60)
     assert done.returncode == 0, done.stderr
+    # A duration no other process on the machine has: only this run's processes match it.
+    nap = f"sleep 300.{os.getpid()}{time.monotonic_ns() % 10**6:06d}"
     proc = subprocess.Popen(
-        offline([*MOTOBOX, "run", "--seal", "--", "sh", "-c", "echo ready; sleep 300"]),
+        offline([*MOTOBOX, "run", "--seal", "--", "sh", "-c", f"echo ready; {nap}"]),
         stdout=subprocess.PIPE,
         text=True,
     )
     assert proc.stdout and proc.stdout.readline().strip() == "ready"
-    sleepers = _pids_running("sleep 300")
-    assert sleepers
+    sleepers = _pids_running(nap)
+    assert proc.pid in sleepers and len(sleepers) >= 3  # motobox, the supervisor, the program
     proc.send_signal(signal.SIGKILL)  # motobox itself (unshare and sh exec into it)
     proc.wait(timeout=30)
     deadline = time.monotonic() + 10
-    while _pids_running("sleep 300") and time.monotonic() < deadline:
+    while _pids_running(nap) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not set(sleepers) & set(_pids_running("sleep 300"))
+    left = {pid: _cmdline(pid) for pid in _pids_running(nap)}
+    assert not left, f"still running after motobox was killed: {left}"
     assert [p.read_bytes() for p in watched if p.exists()] == before
     assert Path("/proc/self/mountinfo").read_text() == mounts
 
@@ -288,6 +291,13 @@ def test_doctor_says_whether_this_machine_can_seal() -> None:
     done = motobox(["doctor"])
     assert done.returncode == 0
     assert "ok  sealing " in done.stdout
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return "(gone)"
 
 
 def _pids_running(text: str) -> list[int]:
