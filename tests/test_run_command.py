@@ -93,6 +93,33 @@ def test_sigint_is_forwarded_to_the_program() -> None:
     assert proc.wait(timeout=20) == 42
 
 
+EARLY_SIGNAL = """
+import os, signal, subprocess, sys
+from motobox import _init
+
+child = subprocess.Popen(
+    ["sh", "-c", "trap 'exit 42' INT; echo ready; while :; do sleep 0.05; done"],
+    stdout=subprocess.PIPE, text=True,
+)
+child.stdout.readline()
+_init._hold_signals()
+os.kill(os.getpid(), signal.SIGINT)  # comes before forwarding is in place
+_init._forward_to(child.pid)
+print("program exit", child.wait(timeout=10))
+"""
+
+
+def test_a_signal_before_the_supervisor_forwards_waits_for_forwarding() -> None:
+    """The program can answer before its supervisor has set up forwarding (CI once sent
+    Ctrl-C in that moment: the supervisor died with a traceback and the program never got
+    it). Such a signal waits, and then reaches the program."""
+    done = subprocess.run(
+        [sys.executable, "-c", EARLY_SIGNAL], capture_output=True, text=True, timeout=20
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "program exit 42"
+
+
 def test_when_motobox_is_killed_the_program_and_its_detached_children_die(tmp_path: Path) -> None:
     marker = f"1000.{os.getpid()}2"
     proc = subprocess.Popen(

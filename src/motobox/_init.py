@@ -55,6 +55,13 @@ def _status_code(status: int) -> int:
     return os.WEXITSTATUS(status)
 
 
+def _hold_signals() -> None:
+    """Forwarded signals wait (blocked, pending) until ``_forward_to`` is in place: the
+    program can answer (print "ready") before its parent has set up forwarding, and a signal
+    in that window would otherwise kill the parent instead of reaching the program."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, FORWARDED)
+
+
 def _forward_to(pid: int) -> None:
     def forward(signum: int, frame: object) -> None:
         try:
@@ -64,11 +71,13 @@ def _forward_to(pid: int) -> None:
 
     for sig in FORWARDED:
         signal.signal(sig, forward)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, FORWARDED)  # what waited is forwarded now
 
 
 def _exec(argv: list) -> None:
     for sig in FORWARDED:
         signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, FORWARDED)  # the mask outlives exec
     try:
         os.execvp(argv[0], argv)
     except OSError as exc:
@@ -161,6 +170,7 @@ def main(args: list) -> int:
     if seal:
         _seal(seal)
     me = os.getpid()
+    _hold_signals()  # until _forward_to; the forks below inherit the hold
     if mode == "pid-namespace" and _libc.unshare(CLONE_NEWPID) == 0:
         init = os.fork()
         if init == 0:

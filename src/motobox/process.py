@@ -100,17 +100,43 @@ def run_program(
     child_env = dict(env)
     child_env["MOTOBOX_SUPERVISOR_PARENT"] = str(os.getpid())
     started = time.monotonic()
+    # Forwarding is in place before the supervisor starts: a Ctrl-C that comes while it
+    # starts waits for it instead of interrupting motobox (``_init`` does the same below).
+    target: list[subprocess.Popen[bytes]] = []
+    waiting: list[int] = []
+
+    def forward(signum: int, frame: object) -> None:
+        if not target:
+            waiting.append(signum)
+            return
+        try:
+            target[0].send_signal(signum)
+        except ProcessLookupError:
+            pass
+
+    previous: dict[signal.Signals, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            previous[sig] = signal.signal(sig, forward)
     pipe = subprocess.PIPE if capture else None
-    proc = subprocess.Popen(
-        [sys.executable, "-S", str(INIT), supervision_mode(), "--", *argv],
-        env=child_env,
-        cwd=cwd,
-        stdin=stdin,
-        stdout=pipe,
-        stderr=pipe,
-        start_new_session=True,
-        pass_fds=tuple(pass_fds),
-    )
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-S", str(INIT), supervision_mode(), "--", *argv],
+            env=child_env,
+            cwd=cwd,
+            stdin=stdin,
+            stdout=pipe,
+            stderr=pipe,
+            start_new_session=True,
+            pass_fds=tuple(pass_fds),
+        )
+    except BaseException:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        raise
+    target.append(proc)
+    for signum in waiting:
+        forward(signum, None)
     out: list[bytes] = []
     err: list[bytes] = []
     pumps = []
@@ -124,17 +150,6 @@ def run_program(
             t.start()
             pumps.append(t)
 
-    previous: dict[signal.Signals, Any] = {}
-    if threading.current_thread() is threading.main_thread():
-
-        def forward(signum: int, frame: object) -> None:
-            try:
-                proc.send_signal(signum)
-            except ProcessLookupError:
-                pass
-
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            previous[sig] = signal.signal(sig, forward)
     timed_out = False
     try:
         try:
