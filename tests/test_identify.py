@@ -192,7 +192,9 @@ def test_the_service_index_is_cached_per_botocore_and_a_broken_cache_is_rebuilt(
     from motobox import identify as identify_module
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    path = identify_module.cache_path()
+    from motobox import usercache
+
+    path = usercache.entry_path("service-index", usercache.botocore_tag())
     assert path.parent == tmp_path / "motobox" and botocore.__version__ in path.name
     fresh = identify_module._Index.load()  # no cache yet: read from the models, then written
     assert path.is_file()

@@ -25,22 +25,24 @@ def test_service_folders_come_from_the_cache_and_equal_botocores(
 ) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     data = usercache.botocore_data()
-    listed = [
-        (service.name, version.name)
+    listed = tuple(
+        (service.name, tuple(sorted(p.name for p in service.iterdir() if p.is_dir())))
         for service in sorted(p for p in data.iterdir() if p.is_dir())
-        for version in sorted(p for p in service.iterdir() if p.is_dir())
-    ]
-    environment._service_folders.cache_clear()
-    assert list(environment._service_folders()) == listed  # read afresh, then cached
-    entry = usercache.entry_path("service-folders", usercache.botocore_tag())
-    assert json.loads(entry.read_text()) == [list(row) for row in listed]
-    environment._service_folders.cache_clear()
-    with mock.patch.object(Path, "iterdir", side_effect=AssertionError("listed again")):
-        assert list(environment._service_folders()) == listed
-    entry.write_text('[["s3", 1]]')  # not a list of name pairs: read afresh
-    environment._service_folders.cache_clear()
-    assert list(environment._service_folders()) == listed
-    environment._service_folders.cache_clear()
+    )
+    folders = usercache.botocore_model_folders
+    folders.cache_clear()
+    try:
+        assert folders() == listed  # read afresh, then cached
+        entry = usercache.entry_path("service-folders", usercache.botocore_tag())
+        assert json.loads(entry.read_text()) == [[s, v] for s, versions in listed for v in versions]
+        folders.cache_clear()
+        with mock.patch.object(Path, "iterdir", side_effect=AssertionError("listed again")):
+            assert folders() == listed
+        entry.write_text('[["s3", 1]]')  # not a list of name pairs: read afresh
+        folders.cache_clear()
+        assert folders() == listed
+    finally:
+        folders.cache_clear()
 
 
 def test_legacy_endpoint_data_names_the_url_it_was_last_written_for(tmp_path: Path) -> None:
@@ -53,10 +55,11 @@ def test_legacy_endpoint_data_names_the_url_it_was_last_written_for(tmp_path: Pa
         "https://127.0.0.1:2222"
     ]
     written = 0
-    for service, version in environment._service_folders():
-        text = (data / service / version / "endpoint-rule-set-1.json").read_text()
-        assert "127.0.0.1:2222" in text and "1111" not in text, (service, version)
-        written += 1
+    for service, versions in usercache.botocore_model_folders():
+        for version in versions:
+            text = (data / service / version / "endpoint-rule-set-1.json").read_text()
+            assert "127.0.0.1:2222" in text and "1111" not in text, (service, version)
+            written += 1
     assert written > 400
     endpoints = (data / "endpoints.json").read_text()
     assert '"hostname" : "127.0.0.1:1111"' not in endpoints

@@ -129,28 +129,6 @@ def build_program_env(
     return env
 
 
-@functools.cache
-def _service_folders() -> tuple[tuple[str, str], ...]:
-    """(service, api-version) of every model folder in the installed botocore's data (listing
-    ~480 folders takes ~40 ms, so the list is kept in the user's cache)."""
-
-    def folders() -> list[list[str]]:
-        data = usercache.botocore_data()
-        return [
-            [service.name, version.name]
-            for service in sorted(p for p in data.iterdir() if p.is_dir())
-            for version in sorted(p for p in service.iterdir() if p.is_dir())
-        ]
-
-    def valid(rows: Any) -> bool:
-        return usercache.is_list_of(list, rows) and all(
-            len(row) == 2 and all(isinstance(x, str) for x in row) for row in rows
-        )
-
-    rows = usercache.cached("service-folders", usercache.botocore_tag(), folders, valid)
-    return tuple((service, version) for service, version in rows)
-
-
 _ENDPOINT = {"ref": "Endpoint"}
 
 
@@ -234,18 +212,16 @@ def _write_legacy_endpoint_data(data_dir: Path, endpoint_url: str) -> None:
         sources[name] = os.path.join(data_dir, f".rule-set-{name}.json")
         with open(sources[name], "w") as f:
             f.write(text)
-    made: set[str] = set()
-    for service, version in _service_folders():
-        if service not in made:
-            with contextlib.suppress(FileExistsError):
-                os.mkdir(os.path.join(data_dir, service))
-            made.add(service)
-        folder = os.path.join(data_dir, service, version)
-        target = os.path.join(folder, "endpoint-rule-set-1.json")
-        try:
-            os.mkdir(folder)
-        except FileExistsError:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(target)
-        os.link(sources["s3" if service == "s3" else "plain"], target)
+    for service, versions in usercache.botocore_model_folders():
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(os.path.join(data_dir, service))
+        for version in versions:
+            folder = os.path.join(data_dir, service, version)
+            target = os.path.join(folder, "endpoint-rule-set-1.json")
+            try:
+                os.mkdir(folder)
+            except FileExistsError:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(target)
+            os.link(sources["s3" if service == "s3" else "plain"], target)
     (data_dir / "endpoints.json").write_text(_endpoints_json(endpoint_url))

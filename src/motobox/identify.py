@@ -75,13 +75,13 @@ class _Index:
     """Service metadata of every botocore service, read from the head of each model file.
 
     Reading ~450 model heads takes ~60 ms, on the first call's path; the result depends only
-    on the installed botocore, so it is kept in the user's cache (``cache_path``) and read
+    on the installed botocore, so it is kept in the user's cache (``usercache``) and read
     back in ~1 ms by every later run.
     """
 
     def __init__(self, services: Mapping[str, _Service] | None = None) -> None:
         self.services: dict[str, _Service] = (
-            dict(services) if services is not None else _read_services(usercache.botocore_data())
+            dict(services) if services is not None else _read_services()
         )
         self.by_signing: dict[str, list[str]] = {}
         self.by_prefix: dict[str, list[str]] = {}
@@ -131,28 +131,19 @@ class _Index:
         return []
 
 
-def cache_path() -> Path:
-    """Where the index of the installed botocore is cached (``usercache``)."""
-    return usercache.entry_path("service-index", usercache.botocore_tag())
-
-
-def _read_services(data: Path) -> dict[str, _Service]:
+def _read_services() -> dict[str, _Service]:
+    data = usercache.botocore_data()
     services: dict[str, _Service] = {}
-    for folder in sorted(data.iterdir()):
-        if not folder.is_dir():
-            continue
-        versions = sorted(p for p in folder.iterdir() if p.is_dir())
+    for service, versions in usercache.botocore_model_folders():
         for version in reversed(versions):
-            meta = _read_metadata(version)
+            meta = _read_metadata(data / service / version)
             if meta is not None:
-                services[folder.name] = _Service(
-                    name=folder.name,
-                    signing_name=meta.get("signingName")
-                    or meta.get("endpointPrefix")
-                    or folder.name,
-                    endpoint_prefix=meta.get("endpointPrefix") or folder.name,
+                services[service] = _Service(
+                    name=service,
+                    signing_name=meta.get("signingName") or meta.get("endpointPrefix") or service,
+                    endpoint_prefix=meta.get("endpointPrefix") or service,
                     protocols=tuple(meta.get("protocols") or [meta.get("protocol", "")]),
-                    api_version=meta.get("apiVersion", version.name),
+                    api_version=meta.get("apiVersion", version),
                     target_prefix=meta.get("targetPrefix", ""),
                 )
                 break

@@ -11,7 +11,9 @@ joblib) bring a database or pickles for what is a handful of small JSON files.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import itertools
 import json
 import os
 from collections.abc import Callable
@@ -66,3 +68,28 @@ def cached(name: str, tag: str, compute: Callable[[], Any], valid: Callable[[Any
 
 def is_list_of(kind: type, value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(item, kind) for item in value)
+
+
+@functools.cache
+def botocore_model_folders() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Every service folder of the installed botocore's data with its API-version folders,
+    both sorted (listing ~480 folders takes ~40 ms, so the list is cached)."""
+
+    def folders() -> list[list[str]]:
+        data = botocore_data()
+        return [
+            [service.name, version.name]
+            for service in sorted(p for p in data.iterdir() if p.is_dir())
+            for version in sorted(p for p in service.iterdir() if p.is_dir())
+        ]
+
+    def valid(rows: Any) -> bool:
+        return is_list_of(list, rows) and all(
+            len(row) == 2 and all(isinstance(x, str) for x in row) for row in rows
+        )
+
+    rows = cached("service-folders", botocore_tag(), folders, valid)
+    return tuple(
+        (service, tuple(version for _, version in group))
+        for service, group in itertools.groupby(rows, key=lambda row: row[0])
+    )
