@@ -67,8 +67,8 @@ tools: $(VENV)/.stamp toolcache $(TOOLS)/wheelhouse/.stamp $(TOOLS)/awscli/.stam
 
 lint: $(VENV)/.stamp
 	@echo "==> ruff"
-	@$(VENV)/bin/ruff check src tests $(wildcard bench)
-	@$(VENV)/bin/ruff format --check src tests $(wildcard bench)
+	@$(VENV)/bin/ruff check src tests $(wildcard bench) $(wildcard tools)
+	@$(VENV)/bin/ruff format --check src tests $(wildcard bench) $(wildcard tools)
 	@echo "==> mypy"
 	@$(VENV)/bin/mypy
 
@@ -77,7 +77,7 @@ test: tools lint
 	@$(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
 
 demo: $(VENV)/.stamp toolcache
-	@$(PY) -m motobox.demo
+	@$(PY) tools/demo.py
 
 bench: $(VENV)/.stamp toolcache
 	@$(PY) bench/bench.py

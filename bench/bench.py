@@ -363,7 +363,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         made = n + min(20, n) + 1
                         if entries != made:
                             raise SystemExit(f"bench: the journal holds {entries} calls of {made}")
-        from motobox.seal import sealing_problem
+        from motobox.sandbox.seal import sealing_problem
 
         if sealing_problem() is None:
             for r in range(rounds):

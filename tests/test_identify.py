@@ -9,7 +9,7 @@ import botocore.session
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from motobox.identify import identify, services_sharing_wire_api, summarize_params
+from motobox.aws.identify import identify, services_sharing_wire_api, summarize_params
 
 
 def _request_of(service: str, method: str, **kwargs: Any) -> tuple[dict[str, Any], bytes]:
@@ -189,7 +189,7 @@ def test_moto_internals_we_depend_on_still_exist() -> None:
 def test_the_service_index_is_cached_per_botocore_and_a_broken_cache_is_rebuilt(
     tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from motobox import identify as identify_module
+    from motobox.aws import identify as identify_module
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     from motobox import usercache

@@ -9,6 +9,8 @@ import pytest
 
 import motobox
 from motobox.cloud import Cloud
+from motobox.emulation.context import request_context
+from motobox.transport.aws_chunked import decode_aws_chunked
 
 # The statement taskcat 0.9.58 puts on its artifact bucket (taskcat/_s3_stage.py).
 TASKCAT_POLICY = {
@@ -38,17 +40,17 @@ def test_a_sigv4_put_object_passes_taskcats_deny_sigv2_bucket_policy() -> None:
 def test_the_deny_statement_still_applies_to_sigv2_requests() -> None:
     from moto.s3.models import FakeBucket
 
-    from motobox import moto_fixes
+    from motobox import emulation
 
-    moto_fixes.apply("s3")
+    emulation.apply("s3")
     bucket: Any = FakeBucket.__new__(FakeBucket)
     bucket.policy = json.dumps(TASKCAT_POLICY).encode()
     from moto.iam.access_control import PermissionResult
 
     resource = "arn:aws:s3:::taskcat-bucket/k"
-    with moto_fixes.request_context(signature_version="v2"):
+    with request_context(signature_version="v2"):
         assert bucket.get_permission("s3:PutObject", resource) == PermissionResult.DENIED
-    with moto_fixes.request_context(signature_version="v4"):
+    with request_context(signature_version="v4"):
         assert bucket.get_permission("s3:PutObject", resource) == PermissionResult.NEUTRAL
 
 
@@ -57,7 +59,7 @@ def test_trust_policy_outcomes_are_unchanged(condition_holds: bool) -> None:
     """Trust policies are evaluated by moto's own statement code, which the fix leaves alone."""
     from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 
-    from motobox import moto_fixes
+    from motobox import emulation
 
     statement = {
         "Effect": "Allow",
@@ -67,7 +69,7 @@ def test_trust_policy_outcomes_are_unchanged(condition_holds: bool) -> None:
     }
     values = {"sts:ExternalId": "expected" if condition_holds else "other"}
     before = IAMPolicyStatement(statement).is_action_permitted("sts:AssumeRole", "*", None, values)
-    moto_fixes.apply()
+    emulation.apply()
     after = IAMPolicyStatement(statement).is_action_permitted("sts:AssumeRole", "*", None, values)
     assert before == after
     assert after == (PermissionResult.PERMITTED if condition_holds else PermissionResult.DENIED)
@@ -82,8 +84,6 @@ def test_aws_chunked_uploads_are_decoded_before_moto_sees_them() -> None:
     without this fix, under 150 with it); here the decoding and the headers moto then reads."""
     import io
 
-    from motobox import moto_fixes
-
     raw = b"5;chunk-signature=ab\r\nhello\r\n6\r\n world\r\n0\r\nx-amz-checksum-crc32:AAAA\r\n\r\n"
     environ = {
         "HTTP_X_AMZ_CONTENT_SHA256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
@@ -93,11 +93,11 @@ def test_aws_chunked_uploads_are_decoded_before_moto_sees_them() -> None:
         "CONTENT_LENGTH": str(len(raw)),
     }
     out = io.BytesIO()
-    assert moto_fixes.decode_aws_chunked(environ, io.BytesIO(raw), out) == 11
+    assert decode_aws_chunked(environ, io.BytesIO(raw), out) == 11
     assert out.getvalue() == b"hello world"
     assert environ == {"HTTP_X_AMZ_CONTENT_SHA256": "UNSIGNED-PAYLOAD", "CONTENT_LENGTH": "11"}
     plain = {"HTTP_X_AMZ_CONTENT_SHA256": "UNSIGNED-PAYLOAD"}
-    assert moto_fixes.decode_aws_chunked(plain, io.BytesIO(b"x"), io.BytesIO()) is None
+    assert decode_aws_chunked(plain, io.BytesIO(b"x"), io.BytesIO()) is None
 
 
 def test_the_method_list_of_a_response_class_is_made_once() -> None:
@@ -107,9 +107,9 @@ def test_the_method_list_of_a_response_class_is_made_once() -> None:
     import moto.core.responses as responses
     from moto.sts.responses import TokenResponse
 
-    from motobox import moto_fixes
+    from motobox import emulation
 
-    moto_fixes.apply("sts")
+    emulation.apply("sts")
     with mock.patch.object(inspect, "getmembers", wraps=inspect.getmembers) as getmembers:
         first = responses.method_names_from_class(TokenResponse)
         second = responses.method_names_from_class(TokenResponse)
@@ -126,9 +126,9 @@ def test_service_folders_are_listed_once_however_many_models_are_loaded() -> Non
     import botocore
     from moto.core import utils
 
-    from motobox import moto_fixes
+    from motobox import emulation
 
-    moto_fixes.apply("sts")
+    emulation.apply("sts")
     data = str(Path(botocore.__file__).parent / "data")
     with mock.patch("botocore.loaders.os.listdir", wraps=os.listdir) as listdir:
         for service in ("sqs", "sns", "kinesis"):

@@ -23,7 +23,7 @@ import pytest
 
 from conftest import MOTOBOX, offline
 from motobox.cloud import Cloud
-from motobox.egress import Stub
+from motobox.sandbox.egress import Stub
 
 PROGRAM = """
 import boto3, os, sys

@@ -95,7 +95,7 @@ def test_sigint_is_forwarded_to_the_program() -> None:
 
 EARLY_SIGNAL = """
 import os, signal, subprocess, sys
-from motobox import _init
+from motobox.sandbox import _init
 
 child = subprocess.Popen(
     ["sh", "-c", "trap 'exit 42' INT; echo ready; while :; do sleep 0.05; done"],

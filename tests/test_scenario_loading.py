@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT, motobox
-from motobox.scenario import ScenarioError, load_scenario
+from motobox.scenario.load import ScenarioError, load_scenario
 
 DESIGN_FILE = Path(__file__).parent / "scenarios" / "design-example.yaml"
 DESIGN_EXAMPLE = DESIGN_FILE.read_text()

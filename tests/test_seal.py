@@ -14,7 +14,7 @@ import pytest
 
 from conftest import AWS_CLI, NODE_DIR, ROOT, TASKCAT, motobox, read_journal, require
 from motobox.errors import UsageError
-from motobox.seal import dns_answer
+from motobox.sandbox.seal import dns_answer
 
 # The program is stripped of every redirection but the CA variables and the seal itself.
 UNREDIRECTED = [

@@ -1,4 +1,4 @@
-"""The embedded cloud's HTTP server (motobox.server), spoken to over raw sockets: keep-alive,
+"""The embedded cloud's HTTP server (motobox.transport.server), over raw sockets: keep-alive,
 its own header reader, answers in one write, chunked answers, and a stop that does not wait
 out the poll interval."""
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from motobox.server import ONE_WRITE_LIMIT, WSGIServer
+from motobox.transport.server import ONE_WRITE_LIMIT, WSGIServer
 
 
 def _app(environ: dict[str, Any], start_response: Any) -> Any:

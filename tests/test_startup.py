@@ -17,7 +17,9 @@ from unittest import mock
 
 import pytest
 
-from motobox import environment, moto_fixes, usercache
+from motobox import usercache
+from motobox.emulation import core
+from motobox.sandbox import environment
 
 
 def test_service_folders_come_from_the_cache_and_equal_botocores(
@@ -77,11 +79,11 @@ def test_the_model_loader_lists_services_from_the_cache_unless_a_user_has_models
 ) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     data = usercache.botocore_data()
-    first = moto_fixes._cached_list_loader()
+    first = core._cached_list_loader()
     assert _listings_of(data, lambda: first.list_available_services("service-2")) == 1
     expected = first.list_available_services("service-2")
     assert "sts" in expected and "s3" in expected
-    fresh = moto_fixes._cached_list_loader()  # a later run: the list comes from the cache
+    fresh = core._cached_list_loader()  # a later run: the list comes from the cache
     assert _listings_of(data, lambda: fresh.list_available_services("service-2")) == 0
     assert fresh.list_available_services("service-2") == expected
     assert fresh.load_service_model("sts", "service-2")["metadata"]["serviceId"] == "STS"
@@ -89,7 +91,7 @@ def test_the_model_loader_lists_services_from_the_cache_unless_a_user_has_models
     models = tmp_path / "models"  # a user's own model (as in ~/.aws/models) is found
     (models / "myservice" / "2020-01-01").mkdir(parents=True)
     (models / "myservice" / "2020-01-01" / "service-2.json").write_text("{}")
-    mine = moto_fixes._cached_list_loader()
+    mine = core._cached_list_loader()
     mine._search_paths = [str(models), *mine.search_paths]
     assert mine.list_available_services("service-2") == sorted([*expected, "myservice"])
 

@@ -18,8 +18,8 @@ from typing import Any
 import botocore.session
 import pytest
 
-from motobox import wire
-from motobox.wire import CBOR
+from motobox.aws import wire
+from motobox.aws.wire import CBOR
 
 # service -> the protocols to test it in. SQS is tested over JSON only: moto's SQS query
 # serializer writes some members differently from what botocore's query parser reads, and

@@ -224,7 +224,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from motobox.scenario import check_command
+    from motobox.scenario.load import check_command
 
     return check_command(args.files)
 

@@ -24,10 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from motobox.egress import EgressProxy, Stub
-from motobox.environment import Credentials, build_program_env
-from motobox.errors import UsageError
-from motobox.gateway import (
+from motobox.aws.gateway import (
     DEFAULT_ACCOUNT,
     Backend,
     Gateway,
@@ -35,13 +32,17 @@ from motobox.gateway import (
     moto_backend,
     reset_moto_state,
 )
+from motobox.errors import UsageError
 from motobox.journal import Journal
-from motobox.scenario import Scenario, combine, load_scenarios
-from motobox.server import WSGIServer
+from motobox.sandbox.egress import EgressProxy, Stub
+from motobox.sandbox.environment import Credentials, build_program_env
+from motobox.scenario.load import load_scenarios
+from motobox.scenario.model import Scenario, combine
+from motobox.transport.server import WSGIServer
 
 if TYPE_CHECKING:  # imported when first needed: cryptography alone takes ~25 ms to import
-    from motobox.ca import CertificateAuthority
-    from motobox.process import ProgramResult
+    from motobox.sandbox.ca import CertificateAuthority
+    from motobox.sandbox.process import ProgramResult
 
 _embedded_lock = threading.Lock()
 _embedded_running = 0  # embedded clouds started and not yet stopped in this process
@@ -176,7 +177,7 @@ class Cloud:
             accounts.setdefault(self.credentials.access_key_id, self.account)
         rules = None
         if self.scenario.rules:
-            from motobox.rules import RuleEngine
+            from motobox.scenario.rules import RuleEngine
 
             rules = RuleEngine(self.scenario.rules)
         self.gateway = Gateway(
@@ -200,7 +201,7 @@ class Cloud:
         )
         self.proxy.start()
         if self.seal:
-            from motobox.seal import Seal
+            from motobox.sandbox.seal import Seal
 
             proxy, server = self.proxy, self.server
             self.sealed = Seal(
@@ -218,7 +219,7 @@ class Cloud:
     def _make_ca(self) -> CertificateAuthority:
         """The run's CA and its bundle file, made once."""
         if self.ca is None:
-            from motobox.ca import CertificateAuthority
+            from motobox.sandbox.ca import CertificateAuthority
 
             assert self.state_dir
             self.ca = CertificateAuthority(workdir=self.state_dir)
@@ -318,7 +319,7 @@ class Cloud:
         if self.sealed is not None:  # the supervisor joins the program's namespace
             program_env["MOTOBOX_SEAL"] = self.sealed.supervisor_env()
             pass_fds.append(self.sealed.netns_fd)
-        from motobox.process import run_program
+        from motobox.sandbox.process import run_program
 
         result: ProgramResult = run_program(
             list(argv),
@@ -345,7 +346,7 @@ class Cloud:
         (an ``expect.Report``), or None when the scenario has no ``expect:``."""
         if self.scenario.expect is None:
             return None
-        from motobox.expect import check
+        from motobox.scenario.expect import check
 
         return check(
             self.scenario.expect,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import ssl
 import sys
-from pathlib import Path
 
 
 def _line(ok: bool, what: str, detail: str) -> str:
@@ -13,7 +12,7 @@ def _line(ok: bool, what: str, detail: str) -> str:
 
 
 def doctor() -> int:
-    from motobox.process import supervision_mode
+    from motobox.sandbox.process import supervision_mode
 
     lines = [f"motobox on Python {sys.version.split()[0]}, {ssl.OPENSSL_VERSION}"]
     mode = supervision_mode()
@@ -24,21 +23,13 @@ def doctor() -> int:
             f"{mode} (programs and everything they start end with the run)",
         )
     )
-    from motobox.seal import can_seal
+    from motobox.sandbox.seal import can_seal
 
     sealing, why = can_seal()
     lines.append(_line(sealing, "sealing", why))
     lines.append(_line(True, "TLS", "per-run CA with EC P-256 keys (--tls, egress proxy)"))
-    tools = {
-        "taskcat": ".tools/taskcat/bin/taskcat",
-        "aws": ".tools/awscli/bin/aws",
-        "node": "",
-        "npm": "",
-    }
-    for name, local in tools.items():
-        found = local if local and Path(local).exists() else shutil.which(name)
-        lines.append(
-            _line(bool(found), name, found or "not found (make tools installs the test ones)")
-        )
+    for name in ("taskcat", "aws", "node", "npm", "java"):
+        found = shutil.which(name)
+        lines.append(_line(bool(found), name, found or "not found on PATH"))
     print("\n".join(lines))
     return 0

@@ -453,7 +453,7 @@ class ActionRun:
     def _spawn(self, argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> int:
         pass_fds: tuple[int, ...] = ()
         if self.sealed is not None:  # the step joins the sealed namespace through the supervisor
-            from motobox.process import INIT, supervision_mode
+            from motobox.sandbox.process import INIT, supervision_mode
 
             argv = [sys.executable, "-S", str(INIT), supervision_mode(), "--", *argv]
             env = {
@@ -617,7 +617,7 @@ def run_action(
     With ``cloud`` (implied by ``scenarios``, ``account``, ``journal`` or ``seal``) the whole
     action runs inside motobox: every step gets the embedded cloud's environment, and the
     result's ``journal`` holds the calls. With ``seal`` every step runs in the sealed network
-    namespace (``motobox.seal``)."""
+    namespace (``motobox.sandbox.seal``)."""
     action_dir, action = load_action(Path(path).resolve())
     values = resolve_inputs(action, inputs or {}, str(action_dir / "action.yml"))
     ws = Path(workspace or Path.cwd()).resolve()

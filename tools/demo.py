@@ -18,7 +18,7 @@ from pathlib import Path
 from motobox.action import ActionResult, run_action
 from motobox.errors import UsageError
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 TOOL_CACHE = ROOT / ".tools" / "toolcache"
 RUNS = [
     ("create-complete", "123456789012"),

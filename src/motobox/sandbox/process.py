@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from motobox import _init
 from motobox.errors import ProgramNotFound, UsageError
+from motobox.sandbox import _init
 
 INIT = Path(_init.__file__)
 GRACE_S = 2.0

@@ -23,13 +23,25 @@ import functools
 import json
 import sys
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 
 from motobox.errors import UsageError
+from motobox.scenario.model import (
+    CallExpectation,
+    Credentials,
+    CredentialsSpec,
+    EgressSpec,
+    ErrorSpec,
+    Expectations,
+    FailStack,
+    Rule,
+    Scenario,
+    SetupStep,
+    combine,
+)
 
 SCHEMA_PATH = Path(__file__).parent / "schema" / "scenario.schema.json"
 MAX_NODES = 100_000
@@ -48,100 +60,6 @@ class ScenarioError(UsageError):
 
     def line(self) -> str:
         return "\n".join(self.problems)
-
-
-# -- data model ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ErrorSpec:
-    code: str
-    message: str = ""
-    status: int = 400
-
-
-@dataclass(frozen=True)
-class FailStack:
-    reason: str
-    resource: str | None = None
-
-
-@dataclass(frozen=True)
-class Rule:
-    source: str
-    services: frozenset[str] | None = None
-    operation: str | None = None
-    region: str | None = None
-    account: str | None = None
-    params: dict[str, Any] | None = None
-    error: ErrorSpec | None = None
-    respond: dict[str, Any] | None = None
-    patch: dict[str, Any] | None = None
-    latency: float | None = None
-    fail_stack: FailStack | None = None
-    times: int | None = None
-    after: int = 0
-    probability: float | None = None
-    seed: int | None = None
-
-
-@dataclass(frozen=True)
-class EgressSpec:
-    source: str
-    url: str | None = None
-    host: str | None = None
-    status: int = 200
-    body: bytes | None = None
-    json: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class SetupStep:
-    source: str
-    service: str
-    method: str
-    kwargs: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class CredentialsSpec:
-    access_key_id: str
-    secret_access_key: str
-    account: str | None = None
-
-
-@dataclass(frozen=True)
-class CallExpectation:
-    operation: str
-    min: int | None = None
-    max: int | None = None
-    count: int | None = None
-    params: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class Expectations:
-    exit_code: int | None = None
-    calls: tuple[CallExpectation, ...] = ()
-    no_calls: tuple[CallExpectation, ...] = ()
-    stdout_contains: tuple[str, ...] = ()
-    stderr_contains: tuple[str, ...] = ()
-    output_contains: tuple[str, ...] = ()
-
-
-Credentials = CredentialsSpec | Literal["none"] | None
-
-
-@dataclass(frozen=True)
-class Scenario:
-    path: str
-    name: str
-    setup: tuple[SetupStep, ...] = ()
-    rules: tuple[Rule, ...] = ()
-    egress: tuple[EgressSpec, ...] = ()
-    credentials: Credentials = None
-    expect: Expectations | None = None
 
 
 # -- YAML with places --------------------------------------------------------------------
@@ -436,7 +354,7 @@ def _check_value(value: Any, shape: Any, label: str, doc: _Document, at: JsonPat
 
 def _patch_shape(shape: Any, path: str) -> tuple[Any, str | None]:
     """The shape a ``patch`` path leads to, or the problem with the path."""
-    from motobox.patch import path_tokens
+    from motobox.scenario.patch import path_tokens
 
     try:
         tokens = path_tokens(path)
@@ -693,42 +611,6 @@ def load_scenarios(paths: Sequence[str | Path]) -> list[Scenario]:
     if problems:
         raise ScenarioError(problems)
     return scenarios
-
-
-def combine(scenarios: Sequence[Scenario]) -> Scenario:
-    """One effective scenario: set-up, rules and egress in order; the last name and
-    credentials win; expectations merged (a later exit code wins)."""
-    if not scenarios:
-        return Scenario(path="", name="")
-    expect: Expectations | None = None
-    for s in scenarios:
-        if s.expect is None:
-            continue
-        if expect is None:
-            expect = s.expect
-            continue
-        expect = Expectations(
-            exit_code=s.expect.exit_code if s.expect.exit_code is not None else expect.exit_code,
-            calls=expect.calls + s.expect.calls,
-            no_calls=expect.no_calls + s.expect.no_calls,
-            stdout_contains=expect.stdout_contains + s.expect.stdout_contains,
-            stderr_contains=expect.stderr_contains + s.expect.stderr_contains,
-            output_contains=expect.output_contains + s.expect.output_contains,
-        )
-    credentials: Credentials = None
-    for s in scenarios:
-        if s.credentials is not None:
-            credentials = s.credentials
-    last = scenarios[-1]
-    return Scenario(
-        path=last.path,
-        name=last.name,
-        setup=tuple(x for s in scenarios for x in s.setup),
-        rules=tuple(x for s in scenarios for x in s.rules),
-        egress=tuple(x for s in scenarios for x in s.egress),
-        credentials=credentials,
-        expect=expect,
-    )
 
 
 def check_command(paths: Sequence[str]) -> int:

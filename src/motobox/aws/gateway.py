@@ -33,9 +33,11 @@ from urllib.parse import urlsplit
 
 from moto.core.request import PRESERVED_HEADER_NAMES_ENVIRON_KEY
 
-from motobox import moto_fixes
-from motobox.identify import Call, identify, payload_member, summarize_params
+from motobox import emulation
+from motobox.aws.identify import Call, identify, payload_member, summarize_params
+from motobox.emulation.context import request_context
 from motobox.journal import Journal
+from motobox.transport.aws_chunked import decode_aws_chunked
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 DEFAULT_ACCOUNT = "123456789012"
@@ -309,7 +311,7 @@ class Gateway:
         self.rules = rules
         # identify() reads models through moto before the first request reaches moto: the
         # fixes every service needs (one shared model loader) go in first.
-        moto_fixes.apply("core")
+        emulation.apply("core")
 
     def account_for(self, call: Call, environ: Mapping[str, Any]) -> str:
         explicit = environ.get("HTTP_X_MOTO_ACCOUNT_ID")
@@ -331,7 +333,7 @@ class Gateway:
         body: Body
         if stream is not None and length > LARGE_BODY and hasattr(stream, "seek"):
             decoded: Any = tempfile.TemporaryFile()  # noqa: SIM115 - closed with the request
-            size = moto_fixes.decode_aws_chunked(environ, stream, decoded)
+            size = decode_aws_chunked(environ, stream, decoded)
             if size is None:
                 decoded.close()
             else:
@@ -350,9 +352,9 @@ class Gateway:
         account = self.account_for(call, environ)
         environ["HTTP_X_MOTO_ACCOUNT_ID"] = account
         setup = bool(environ.pop("HTTP_X_MOTOBOX_SETUP", None))
-        moto_fixes.apply(call.service)
+        emulation.apply(call.service)
         try:
-            with moto_fixes.request_context(signature_version=call.signature_version):
+            with request_context(signature_version=call.signature_version):
                 if self.rules is not None and not setup:
                     answer = self.rules.handle(call, account, environ, body, self.backend)
                 else:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from motobox.journal import Journal
-from motobox.scenario import Expectations
+from motobox.scenario.model import Expectations
 
 
 @dataclass

@@ -13,7 +13,7 @@ it walks the rules in order; the first rule that matches *and fires* decides:
            ``patch``      let the backend answer, parse it, change fields, serialize it again
            ``fail_stack`` let moto create the stack, then change moto's state so the stack and
                           the named resource are CREATE_FAILED with the reason, for every read
-                          that follows (``moto_fixes`` makes moto's resource listings honour it)
+                          that follows (``motobox.emulation.cloudformation``: every read agrees)
 A rule that matches but does not fire (``after``/``times``/``probability``) lets the next rules
 try. The answer carries ``forced = rule.source`` for the journal.
 
@@ -31,12 +31,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from motobox import wire
-from motobox.gateway import Answer, Backend, Body
-from motobox.identify import Call, services_sharing_wire_api
+from motobox.aws import wire
+from motobox.aws.gateway import Answer, Backend, Body
+from motobox.aws.identify import Call, services_sharing_wire_api
+from motobox.emulation.cloudformation.failures import fail_stack
 from motobox.journal import _subset
-from motobox.patch import apply_patch
-from motobox.scenario import Rule
+from motobox.scenario.model import Rule
+from motobox.scenario.patch import apply_patch
 
 
 @functools.cache
@@ -136,7 +137,13 @@ class RuleEngine:
         elif rule.fail_stack is not None:
             answer = backend(environ, body)
             if answer.status < 300:
-                fail_stack(call, account, rule.fail_stack.reason, rule.fail_stack.resource)
+                fail_stack(
+                    account,
+                    call.region or "us-east-1",
+                    (call.params or {})["StackName"],
+                    rule.fail_stack.reason,
+                    rule.fail_stack.resource,
+                )
         else:
             answer = backend(environ, body)
         answer.forced = rule.source
@@ -201,55 +208,3 @@ class RuleEngine:
         for path, value in (rule.patch or {}).items():
             apply_patch(real, path, value)
         return self._answer(wire.serialize_response(operation, protocol, real))
-
-
-# -- fail_stack --------------------------------------------------------------------------
-
-
-def fail_stack(call: Call, account: str, reason: str, resource: str | None) -> None:
-    """Turn the stack moto just created into a CREATE_FAILED one, in moto's own state.
-
-    The stack's status and reason change, the named resource (or the first one) is marked
-    CREATE_FAILED with ``reason``, and the events say what CloudFormation would say. Later
-    reads (DescribeStacks, DescribeStackEvents, DescribeStackResources, ListStackResources)
-    and the deletion all read this state, so they agree with each other.
-    """
-    from moto.cloudformation.models import Event, cloudformation_backends
-
-    params = call.params or {}
-    region = call.region or "us-east-1"
-    # {account} and {region} in the reason name the stack's own (an ARN in a reason, as AWS
-    # writes them); other braces stay as written.
-    reason = reason.replace("{account}", account).replace("{region}", region)
-    backend = cloudformation_backends[account][region]
-    stack = backend.get_stack(params["StackName"])
-    resources = list(stack.resource_map.values()) if stack.resource_map else []
-    logical_ids = list(stack.template_dict.get("Resources", {}))
-    failed_id = resource or (logical_ids[0] if logical_ids else stack.name)
-    failed_type = (
-        stack.template_dict.get("Resources", {})
-        .get(failed_id, {})
-        .get("Type", "AWS::CloudFormation::Stack")
-    )
-    for res in resources:
-        if getattr(res, "logical_resource_id", None) == failed_id:
-            res.motobox_status = "CREATE_FAILED"
-            res.motobox_status_reason = reason
-    # Replace moto's closing CREATE_COMPLETE event with what a failed creation writes.
-    stack.events = [e for e in stack.events if e.resource_status != "CREATE_COMPLETE"]
-    stack.events.append(
-        Event(
-            stack_id=stack.stack_id,
-            stack_name=stack.name,
-            logical_resource_id=failed_id,
-            physical_resource_id="",
-            resource_type=failed_type,
-            resource_status="CREATE_FAILED",
-            resource_status_reason=reason,
-            resource_properties=None,
-        )
-    )
-    stack_reason = f"The following resource(s) failed to create: [{failed_id}]. "
-    stack._add_stack_event("CREATE_FAILED", resource_status_reason=stack_reason)
-    stack.status = "CREATE_FAILED"
-    stack.stack_status_reason = stack_reason  # type: ignore[attr-defined]

@@ -42,7 +42,7 @@ from urllib.parse import urlsplit
 from motobox.journal import Journal
 
 if TYPE_CHECKING:
-    from motobox.ca import CertificateAuthority
+    from motobox.sandbox.ca import CertificateAuthority
 
 HOP_HEADERS = frozenset(
     {
@@ -60,7 +60,7 @@ HOP_HEADERS = frozenset(
 @functools.cache
 def aws_dns_suffixes() -> tuple[str, ...]:
     """Every DNS suffix of every partition in botocore's endpoint data."""
-    from motobox.environment import botocore_endpoints_text
+    from motobox.sandbox.environment import botocore_endpoints_text
 
     suffixes: set[str] = set()
     for partition in json.loads(botocore_endpoints_text())["partitions"]:
@@ -410,7 +410,7 @@ class EgressProxy:
 
     def stop(self) -> None:
         if self._server:
-            from motobox.server import stop_serving
+            from motobox.transport.server import stop_serving
 
             stop_serving(self._server)
             self._server.server_close()

@@ -1,0 +1,46 @@
+"""What motobox emulates beyond moto, and the fixes of moto behaviour it needs.
+
+    apply(service)          the fixes of ``service`` (and the core ones), once per process,
+                            when the gateway first hands that service a call
+    context.request_context the request moto is answering in this thread, for fixes that
+                            need it (a bucket policy's ``s3:signatureversion``)
+    cloudformation          changes of moto's CloudFormation state (``fail_stack``) and the
+                            fixes that make every read agree with them
+
+Each fix is a small function whose docstring names the moto behaviour it corrects (moto is
+pinned to 5.2.5 in pyproject.toml), the upstream state, and the test in
+``tests/test_moto_fixes.py`` that fails without it. A fix is applied when its service is first
+called, so motobox does not import moto's CloudFormation (0.8 s) for a program that never
+uses it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from motobox.emulation import core, s3
+from motobox.emulation.cloudformation import status
+
+#: Fixes by the moto service they patch ("core": every service).
+FIXES: dict[str, tuple[Callable[[], None], ...]] = {
+    "core": (core.fix_method_names_per_request, core.fix_service_model_loader),
+    "s3": (s3.fix_bucket_policy_conditions,),
+    "cloudformation": (status.fix_stack_resource_status,),
+}
+_lock = threading.Lock()
+_done: set[str] = set()
+
+
+def apply(service: str | None = None) -> None:
+    """Apply the fixes for ``service`` (every fix when None; only those every service needs
+    when "core") and the core ones once; thread-safe."""
+    if "core" in _done and (service in _done or (service is not None and service not in FIXES)):
+        return
+    with _lock:
+        for name, fixes in FIXES.items():
+            wanted = service is None or name in (service, "core")
+            if wanted and name not in _done:
+                for fix in fixes:
+                    fix()
+                _done.add(name)
