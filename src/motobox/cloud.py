@@ -214,6 +214,14 @@ class Cloud:
                 ],
                 direct=lambda conn, port: proxy.handle_connection(conn, port=port),
             ).start()
+        from motobox.emulation.context import CloudContext
+
+        self.gateway.cloud = CloudContext(
+            endpoint_url=self.endpoint_url,
+            journal=self.journal,
+            env=self.env_for,
+            popen=self.popen,
+        )
         self._run_setup()
 
     def _make_ca(self) -> CertificateAuthority:
@@ -292,6 +300,24 @@ class Cloud:
             proxy_url=self.proxy.url,
         )
 
+    def env_for(self, account: str, region: str | None = None) -> dict[str, str]:
+        """The environment of a process acting in ``account`` (``region``, else the cloud's):
+        ``env()`` with that account's fake keys."""
+        env = self.env()
+        keys = credentials_for(account)
+        env["AWS_ACCESS_KEY_ID"] = keys.access_key_id
+        env["AWS_SECRET_ACCESS_KEY"] = keys.secret_access_key
+        if region:
+            env["AWS_REGION"] = env["AWS_DEFAULT_REGION"] = region
+        return env
+
+    def popen(self, argv: Sequence[str], env: Mapping[str, str], **kwargs: Any) -> Any:
+        """``subprocess.Popen`` of ``argv`` under motobox's supervisor, as programs are started:
+        in a sealed cloud, inside the sealed namespace."""
+        from motobox.sandbox.process import supervised
+
+        return supervised(argv, env, seal=self.sealed, **kwargs)
+
     def run(
         self,
         argv: Sequence[str],
@@ -315,10 +341,6 @@ class Cloud:
             program_env["AWS_SECRET_ACCESS_KEY"] = keys.secret_access_key
         if env:
             program_env.update(env)
-        pass_fds: list[int] = []
-        if self.sealed is not None:  # the supervisor joins the program's namespace
-            program_env["MOTOBOX_SEAL"] = self.sealed.supervisor_env()
-            pass_fds.append(self.sealed.netns_fd)
         from motobox.sandbox.process import run_program
 
         result: ProgramResult = run_program(
@@ -328,7 +350,7 @@ class Cloud:
             timeout=timeout,
             capture=capture,
             tee=tee,
-            pass_fds=pass_fds,
+            seal=self.sealed,
         )
         run = RunResult(
             exit_code=result.exit_code,

@@ -27,7 +27,6 @@ import shlex
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -451,27 +450,17 @@ class ActionRun:
         return code
 
     def _spawn(self, argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> int:
-        pass_fds: tuple[int, ...] = ()
-        if self.sealed is not None:  # the step joins the sealed namespace through the supervisor
-            from motobox.sandbox.process import INIT, supervision_mode
+        from motobox.sandbox.process import supervised
 
-            argv = [sys.executable, "-S", str(INIT), supervision_mode(), "--", *argv]
-            env = {
-                **env,
-                "MOTOBOX_SEAL": self.sealed.supervisor_env(),
-                "MOTOBOX_SUPERVISOR_PARENT": str(os.getpid()),
-            }
-            pass_fds = (self.sealed.netns_fd,)
         try:
-            proc = subprocess.Popen(
+            proc = supervised(
                 list(argv),
-                pass_fds=pass_fds,
-                env=dict(env),
+                env,
+                seal=self.sealed,  # in a sealed run, the step joins its namespace
                 cwd=cwd,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
-                start_new_session=True,
             )
         except FileNotFoundError:
             self.log.run(Command("error", {}, f"{argv[0]}: command not found"))

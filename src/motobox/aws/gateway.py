@@ -35,7 +35,7 @@ from moto.core.request import PRESERVED_HEADER_NAMES_ENVIRON_KEY
 
 from motobox import emulation
 from motobox.aws.identify import Call, identify, payload_member, summarize_params
-from motobox.emulation.context import request_context
+from motobox.emulation.context import CloudContext, request_context
 from motobox.journal import Journal
 from motobox.transport.aws_chunked import decode_aws_chunked
 
@@ -309,6 +309,9 @@ class Gateway:
         #: access key id -> account id; a program using a key listed here acts in that account.
         self.accounts: dict[str, str] = dict(accounts or {})
         self.rules = rules
+        #: The cloud this gateway serves, for emulation code (``emulation.context``); set by
+        #: ``Cloud`` once it listens.
+        self.cloud: CloudContext | None = None
         # identify() reads models through moto before the first request reaches moto: the
         # fixes every service needs (one shared model loader) go in first.
         emulation.apply("core")
@@ -354,7 +357,12 @@ class Gateway:
         setup = bool(environ.pop("HTTP_X_MOTOBOX_SETUP", None))
         emulation.apply(call.service)
         try:
-            with request_context(signature_version=call.signature_version):
+            with request_context(
+                signature_version=call.signature_version,
+                cloud=self.cloud,
+                account=account,
+                region=call.region,
+            ):
                 if self.rules is not None and not setup:
                     answer = self.rules.handle(call, account, environ, body, self.backend)
                 else:

@@ -83,6 +83,27 @@ def _pump(source: IO[bytes], sink: list[bytes], tee: IO[bytes] | None) -> None:
             tee.flush()
 
 
+def supervised(
+    argv: Sequence[str], env: Mapping[str, str], *, seal: Any = None, **popen: Any
+) -> subprocess.Popen[bytes]:
+    """``argv`` started under the supervisor (``_init.py``), in a session of its own; with
+    ``seal`` (a ``sandbox.seal.Seal``), inside the sealed run's namespaces. Every program
+    motobox starts (the user's, an Action's steps, Lambda functions) starts here."""
+    child_env = dict(env)
+    child_env["MOTOBOX_SUPERVISOR_PARENT"] = str(os.getpid())
+    pass_fds: tuple[int, ...] = ()
+    if seal is not None:
+        child_env["MOTOBOX_SEAL"] = seal.supervisor_env()
+        pass_fds = (seal.netns_fd,)
+    return subprocess.Popen(
+        [sys.executable, "-S", str(INIT), supervision_mode(), "--", *argv],
+        env=child_env,
+        start_new_session=True,
+        pass_fds=pass_fds,
+        **popen,
+    )
+
+
 def run_program(
     argv: Sequence[str],
     env: Mapping[str, str],
@@ -92,13 +113,11 @@ def run_program(
     capture: bool = False,
     tee: bool = False,
     stdin: int | IO[Any] | None = None,
-    pass_fds: Sequence[int] = (),
+    seal: Any = None,
 ) -> ProgramResult:
     if not argv:
         raise UsageError("no command to run")
     argv = [resolve(argv[0], env), *argv[1:]]
-    child_env = dict(env)
-    child_env["MOTOBOX_SUPERVISOR_PARENT"] = str(os.getpid())
     started = time.monotonic()
     # Forwarding is in place before the supervisor starts: a Ctrl-C that comes while it
     # starts waits for it instead of interrupting motobox (``_init`` does the same below).
@@ -120,16 +139,7 @@ def run_program(
             previous[sig] = signal.signal(sig, forward)
     pipe = subprocess.PIPE if capture else None
     try:
-        proc = subprocess.Popen(
-            [sys.executable, "-S", str(INIT), supervision_mode(), "--", *argv],
-            env=child_env,
-            cwd=cwd,
-            stdin=stdin,
-            stdout=pipe,
-            stderr=pipe,
-            start_new_session=True,
-            pass_fds=tuple(pass_fds),
-        )
+        proc = supervised(argv, env, seal=seal, cwd=cwd, stdin=stdin, stdout=pipe, stderr=pipe)
     except BaseException:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
