@@ -10,7 +10,6 @@ import pytest
 import motobox
 from motobox.cloud import Cloud
 from motobox.emulation.context import request_context
-from motobox.transport.aws_chunked import decode_aws_chunked
 
 # The statement taskcat 0.9.58 puts on its artifact bucket (taskcat/_s3_stage.py).
 TASKCAT_POLICY = {
@@ -77,27 +76,6 @@ def test_trust_policy_outcomes_are_unchanged(condition_holds: bool) -> None:
 
 def test_motobox_is_importable_with_its_version() -> None:
     assert motobox.__version__
-
-
-def test_aws_chunked_uploads_are_decoded_before_moto_sees_them() -> None:
-    """The memory half is shown by test_reliability's 50 MiB proxied upload (184 MiB above idle
-    without this fix, under 150 with it); here the decoding and the headers moto then reads."""
-    import io
-
-    raw = b"5;chunk-signature=ab\r\nhello\r\n6\r\n world\r\n0\r\nx-amz-checksum-crc32:AAAA\r\n\r\n"
-    environ = {
-        "HTTP_X_AMZ_CONTENT_SHA256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
-        "HTTP_CONTENT_ENCODING": "aws-chunked",
-        "HTTP_X_AMZ_DECODED_CONTENT_LENGTH": "11",
-        "HTTP_X_AMZ_TRAILER": "x-amz-checksum-crc32",
-        "CONTENT_LENGTH": str(len(raw)),
-    }
-    out = io.BytesIO()
-    assert decode_aws_chunked(environ, io.BytesIO(raw), out) == 11
-    assert out.getvalue() == b"hello world"
-    assert environ == {"HTTP_X_AMZ_CONTENT_SHA256": "UNSIGNED-PAYLOAD", "CONTENT_LENGTH": "11"}
-    plain = {"HTTP_X_AMZ_CONTENT_SHA256": "UNSIGNED-PAYLOAD"}
-    assert decode_aws_chunked(plain, io.BytesIO(b"x"), io.BytesIO()) is None
 
 
 def test_the_method_list_of_a_response_class_is_made_once() -> None:

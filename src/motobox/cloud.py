@@ -6,7 +6,7 @@
         assert cloud.journal.calls("s3:ListBuckets")
 
 Starting a cloud wires the pieces together: a per-run state folder and CA, the journal, the
-gateway (identify -> rules -> moto) served by ``server.WSGIServer`` on a free loopback port,
+gateway (identify -> rules -> moto) served by ``transport.http.Server`` on a free loopback port,
 the egress proxy (AWS hosts go to the gateway, the rest is stubbed or denied), and the
 program's environment (``environment.build_program_env``). ``run`` starts the program under
 ``process.run_program``; ``stop`` (or leaving the ``with`` block) tears everything down and
@@ -38,7 +38,8 @@ from motobox.sandbox.egress import EgressProxy, Stub
 from motobox.sandbox.environment import Credentials, build_program_env
 from motobox.scenario.load import load_scenarios
 from motobox.scenario.model import Scenario, combine
-from motobox.transport.server import WSGIServer
+from motobox.transport.http import Server
+from motobox.transport.wsgi import WSGIHandler
 
 if TYPE_CHECKING:  # imported when first needed: cryptography alone takes ~25 ms to import
     from motobox.sandbox.ca import CertificateAuthority
@@ -145,7 +146,7 @@ class Cloud:
         self.state_dir: Path | None = None
         self.ca: CertificateAuthority | None = None
         self.gateway: Gateway | None = None
-        self.server: WSGIServer | None = None
+        self.server: Server | None = None
         self.proxy: EgressProxy | None = None
         self._embedded = False
         self.seal = seal
@@ -184,22 +185,25 @@ class Cloud:
             self.journal, backend, default_account=self.account, accounts=accounts, rules=rules
         )
         ssl_context = self._make_ca().server_context("127.0.0.1") if self.tls else None
+        handler = WSGIHandler(self.gateway)
         try:
-            self.server = WSGIServer(self.gateway, "127.0.0.1", self.port, ssl_context=ssl_context)
+            self.server = Server(
+                handler, "127.0.0.1", self.port, ssl_context=ssl_context, name="motobox-cloud"
+            )
         except OSError as exc:
             raise UsageError(
                 f"cannot listen on 127.0.0.1:{self.port} ({exc.strerror}); "
                 "pick another --port or leave it out for a free one"
             ) from None
         self.server.start()  # answering from here on; the rest is for programs and egress
+        port = self.server.port
         self.proxy = EgressProxy(
             self._make_ca(),
             self.journal,
-            aws_upstream=self.endpoint_url,
-            upstream_ssl_context=self._make_ca().client_context() if self.tls else None,
+            cloud_handler=handler,  # AWS calls through the proxy are answered in-process
+            cloud_authorities=(f"127.0.0.1:{port}", f"localhost:{port}"),
             stubs=self._stubs,
-        )
-        self.proxy.start()
+        ).start()
         if self.seal:
             from motobox.sandbox.seal import Seal
 
@@ -208,11 +212,8 @@ class Cloud:
                 self.journal,
                 self.state_dir,
                 self._make_ca().cert_pem,
-                forwards=[
-                    (server.port, server.process_request),
-                    (proxy.port, proxy.process_request),
-                ],
-                direct=lambda conn, port: proxy.handle_connection(conn, port=port),
+                forwards=[(server.port, server.serve_socket), (proxy.port, proxy.serve_socket)],
+                direct=proxy.serve_direct,
             ).start()
         from motobox.emulation.context import CloudContext
 

@@ -29,17 +29,17 @@ def _split_operation(spec: str) -> tuple[str | None, str]:
     return None, spec
 
 
-def _subset(wanted: Any, actual: Any) -> bool:
+def subset(wanted: Any, actual: Any) -> bool:
     """True when ``wanted`` is contained in ``actual`` (dicts by key, lists element-wise)."""
     if isinstance(wanted, dict):
         return isinstance(actual, dict) and all(
-            k in actual and _subset(v, actual[k]) for k, v in wanted.items()
+            k in actual and subset(v, actual[k]) for k, v in wanted.items()
         )
     if isinstance(wanted, list):
         return (
             isinstance(actual, list)
             and len(wanted) <= len(actual)
-            and all(_subset(w, a) for w, a in zip(wanted, actual, strict=False))
+            and all(subset(w, a) for w, a in zip(wanted, actual, strict=False))
         )
     return bool(wanted == actual)
 
@@ -104,7 +104,7 @@ class Journal:
                 continue
             if service and r.get("service") != service:
                 continue
-            if params and not _subset(params, r.get("params") or {}):
+            if params and not subset(params, r.get("params") or {}):
                 continue
             if any(r.get(k) != v for k, v in fields.items()):
                 continue

@@ -1,17 +1,24 @@
-"""The AWS gateway: the WSGI app the program's SDK talks to.
+"""The AWS gateway: the WSGI app the program's SDK talks to, a stack of small layers.
 
-A stack of small layers around moto, each one WSGI-shaped or a plain function:
+    environ -> receive()     read the body (large ones stay spooled: ``LargeBody``), decode an
+                             ``aws-chunked`` upload, identify the call from botocore's models
+                             (``identify``), pick the account it acts in (``accounts_for``)
+            -> Exchange      what every layer below sees: environ, body, call, account
+            -> guarded(...)  an exception below becomes an ``InternalFailure`` in the call's
+                             own protocol (every SDK raises it as a modelled error), never a
+                             plain-text 500
+            -> rules         the scenario (``scenario.rules.RuleEngine.wrap``): may answer
+                             instead of the backend, change its answer, add latency
+            -> backend       ``MotoBackend`` (moto's own WSGI dispatcher, in-process) or
+                             ``RemoteBackend`` (an external moto server, ``--backend URL``)
+            -> record()      one journal record per call, once the answer is known
+            -> the answer, its Content-Length set
 
-    request -> Gateway: read the body, identify the call (``identify``: service and operation
-               from botocore's models), pick the account (access key -> account)
-            -> rules (``Gateway.rules``, optional): may answer instead of the backend, change
-               the backend's answer, or add latency; names the rule that did it
-            -> backend: ``moto_backend()`` (moto's own WSGI dispatcher, in-process) or
-               ``RemoteBackend`` (an external moto server, ``--backend URL``)
-            -> journal: one record per call, written when the answer is known.
-
-The gateway buffers each answer (moto builds answers in memory anyway) so that the journal
-knows the status and AWS error code before the program sees the answer.
+Each layer is a ``Backend``: a callable ``Exchange -> Answer``, composed in ``Gateway``. The
+gateway buffers each answer (moto builds answers in memory anyway) so that the journal knows
+the status and AWS error code before the program sees the answer. The whole chain runs in the
+call's ``emulation.context.request_context``, so emulation code knows which cloud, account and
+region a call acts in.
 """
 
 from __future__ import annotations
@@ -22,22 +29,21 @@ import http.client
 import io
 import json
 import re
-import ssl
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
-from urllib.parse import urlsplit
+from typing import Any
 
 from moto.core.request import PRESERVED_HEADER_NAMES_ENVIRON_KEY
 
 from motobox import emulation
+from motobox.aws import wire
 from motobox.aws.identify import Call, identify, payload_member, summarize_params
 from motobox.emulation.context import CloudContext, request_context
 from motobox.journal import Journal
-from motobox.transport.aws_chunked import decode_aws_chunked
+from motobox.transport import aws_chunked
+from motobox.transport.http import Client, Headers
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 DEFAULT_ACCOUNT = "123456789012"
@@ -91,16 +97,23 @@ class LargeBody:
 Body = bytes | LargeBody
 
 
-class Backend(Protocol):
-    def __call__(self, environ: dict[str, Any], body: Body) -> Answer: ...
+@dataclass
+class Exchange:
+    """One call on its way through the layers."""
+
+    environ: dict[str, Any]
+    body: Body
+    call: Call
+    account: str
+    #: A scenario's ``setup:`` call: never touched by rules, journaled as set-up.
+    setup: bool = False
+    #: How ``account`` was found: "header", "key" (an access key motobox or moto knows), or
+    #: "default" (the cloud's account).
+    account_source: str = "default"
+    started: float = field(default_factory=time.perf_counter)
 
 
-class RuleLayer(Protocol):
-    """What the scenario runtime plugs in: answer a call, or pass it to ``backend``."""
-
-    def handle(
-        self, call: Call, account: str, environ: dict[str, Any], body: Body, backend: Backend
-    ) -> Answer: ...
+Backend = Callable[[Exchange], Answer]
 
 
 def call_wsgi(app: WSGIApp, environ: dict[str, Any], body: Body) -> Answer:
@@ -127,13 +140,16 @@ def call_wsgi(app: WSGIApp, environ: dict[str, Any], body: Body) -> Answer:
     return Answer(int(state["status"].split(" ", 1)[0]), list(state["headers"]), data)
 
 
+# -- backends ------------------------------------------------------------------------------
+
+
 @functools.cache
 def _moto_dispatcher() -> WSGIApp:
     """moto's host/credential-scope dispatcher, with the per-request directory scan cached.
 
     ``DomainDispatcherApplication.get_backend_for_host`` lists moto's package folder (about
-    180 ``stat`` calls) on every request (DESIGN.md, "Where plain moto spends its time"); the
-    folder does not change while we run, so we list it once.
+    180 ``stat`` calls) on every request (docs/ARCHITECTURE.md, "Where plain moto spends its
+    time"); the folder does not change while we run, so we list it once.
     """
     import moto.backends as backends
     from moto.moto_server.werkzeug_app import (
@@ -173,10 +189,24 @@ def _moto_dispatcher() -> WSGIApp:
     return Dispatcher(create_app)
 
 
-def moto_backend() -> Backend:
-    """The embedded cloud: moto's WSGI application, called in-process."""
-    app = _moto_dispatcher()
-    return functools.partial(call_wsgi, app)
+class MotoBackend:
+    """The embedded cloud: moto's WSGI application, called in-process. The account a call
+    acts in reaches moto as ``x-moto-account-id`` (first in moto's own lookup)."""
+
+    embedded = True
+
+    def __init__(self) -> None:
+        self.app = _moto_dispatcher()
+
+    def __call__(self, exchange: Exchange) -> Answer:
+        emulation.apply(exchange.call.service)
+        environ = exchange.environ
+        environ["HTTP_X_MOTO_ACCOUNT_ID"] = exchange.account
+        return call_wsgi(self.app, environ, exchange.body)
+
+
+def moto_backend() -> MotoBackend:
+    return MotoBackend()
 
 
 def reset_moto_state() -> None:
@@ -189,74 +219,103 @@ def reset_moto_state() -> None:
 
 
 class RemoteBackend:
-    """Forwards each call to an external moto server (``--backend URL``), one kept-alive
-    connection per thread."""
+    """Forwards each call to an external moto server (``--backend URL``) over the one upstream
+    client of ``transport.http``, with the request's own headers (``Host`` included, once)."""
 
-    def __init__(self, url: str, ssl_context: ssl.SSLContext | None = None) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+    embedded = False
+
+    def __init__(self, url: str, ssl_context: Any = None) -> None:
+        try:
+            self.client = Client(url, ssl_context=ssl_context)
+        except ValueError:
             from motobox.errors import UsageError
 
-            raise UsageError(f"--backend {url!r} is not an http(s) URL; e.g. http://127.0.0.1:5000")
+            raise UsageError(
+                f"--backend {url!r} is not an http(s) URL; e.g. http://127.0.0.1:5000"
+            ) from None
         self.url = url
-        self._scheme = parts.scheme
-        self._host = parts.hostname
-        self._port = parts.port or (443 if parts.scheme == "https" else 80)
-        self._ssl = ssl_context
-        self._local = threading.local()
 
-    def _connection(self) -> http.client.HTTPConnection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            if self._scheme == "https":
-                conn = http.client.HTTPSConnection(
-                    self._host, self._port, context=self._ssl, timeout=300
-                )
-            else:
-                conn = http.client.HTTPConnection(self._host, self._port, timeout=300)
-            self._local.conn = conn
-        return conn
-
-    def __call__(self, environ: dict[str, Any], body: Body) -> Answer:
-        path = environ.get("RAW_URI") or environ.get("PATH_INFO", "/")
-        if path.startswith(("http://", "https://")):
-            path = "/" + path.split("://", 1)[1].partition("/")[2]
-        headers = _request_headers(environ)
-        headers["Content-Length"] = str(len(body))
-        for attempt in (1, 2):
-            conn = self._connection()
-            try:
-                data_or_stream = body.open() if isinstance(body, LargeBody) else body
-                conn.request(environ["REQUEST_METHOD"], path, body=data_or_stream, headers=headers)
-                resp = conn.getresponse()
-                data = resp.read()
-                out = [
-                    (k, v)
-                    for k, v in resp.getheaders()
-                    if k.lower() not in ("connection", "transfer-encoding", "keep-alive")
-                ]
-                return Answer(resp.status, out, data)
-            except (ConnectionError, http.client.HTTPException, OSError):
-                conn.close()
-                self._local.conn = None
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+    def __call__(self, exchange: Exchange) -> Answer:
+        environ = exchange.environ
+        if exchange.account_source != "default":  # else the remote looks the key up itself
+            environ["HTTP_X_MOTO_ACCOUNT_ID"] = exchange.account
+        target = environ.get("RAW_URI") or environ.get("PATH_INFO", "/")
+        if target.startswith(("http://", "https://")):
+            target = "/" + target.split("://", 1)[1].partition("/")[2]
+        body = exchange.body.open() if isinstance(exchange.body, LargeBody) else exchange.body
+        answer = self.client.request(
+            environ["REQUEST_METHOD"], target, request_headers(environ), body
+        )
+        return Answer(answer.status, answer.headers.without_hop_by_hop().items(), answer.body)
 
 
-def _request_headers(environ: Mapping[str, Any]) -> dict[str, str]:
-    headers: dict[str, str] = {}
+def request_headers(environ: Mapping[str, Any]) -> Headers:
+    """The request's header fields, rebuilt from a WSGI environ (names as the program spelled
+    them where moto's request handler kept them, else in the usual capitalisation)."""
+    headers = Headers()
     preserved = environ.get(PRESERVED_HEADER_NAMES_ENVIRON_KEY) or {}
     for key, value in environ.items():
         if key.startswith("HTTP_"):
-            name = preserved.get(key) or key[5:].replace("_", "-").title()
-            headers[name] = value
+            headers.add(preserved.get(key) or key[5:].replace("_", "-").title(), value)
     if environ.get("CONTENT_TYPE"):
-        headers["Content-Type"] = environ["CONTENT_TYPE"]
+        headers.add("Content-Type", environ["CONTENT_TYPE"])
     return headers
 
 
+# -- layers --------------------------------------------------------------------------------
+
+
+def guarded(backend: Backend) -> Backend:
+    """``backend``, whose exceptions become an ``InternalFailure`` answer (HTTP 500) in the
+    call's own protocol, with the exception's message; the journal records code and message."""
+
+    def layer(exchange: Exchange) -> Answer:
+        try:
+            return backend(exchange)
+        except Exception as exc:
+            message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            answer = error_answer(exchange, "InternalFailure", message, 500)
+            answer.extra["message"] = message
+            return answer
+
+    return layer
+
+
+def error_answer(exchange: Exchange, code: str, message: str, status: int) -> Answer:
+    """An AWS error answer in the protocol the call used (a generic XML error when the call
+    could not be identified)."""
+    call = exchange.call
+    operation = None
+    if call.service:
+        try:
+            from motobox.aws.models import service_model
+
+            model = service_model(call.service)
+            operation = model.operation_model(call.operation or model.operation_names[0])
+        except Exception:
+            operation = None
+    if operation is not None:
+        from motobox.aws.models import environ_protocol
+
+        try:
+            protocol = call.protocol or environ_protocol(call.service or "", exchange.environ)
+            response = wire.serialize_error(operation, protocol, code, message, status)
+            return Answer(response.status, list(response.headers.items()), response.body)
+        except Exception:
+            pass
+    body = (
+        f"<ErrorResponse><Error><Code>{code}</Code><Message>{_xml(message)}</Message></Error>"
+        "<RequestId>motobox</RequestId></ErrorResponse>"
+    ).encode()
+    return Answer(status, [("Content-Type", "text/xml")], body)
+
+
+def _xml(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 _XML_CODE = re.compile(rb"<Code>([^<]+)</Code>")
+_XML_MESSAGE = re.compile(rb"<Message>([^<]*)</Message>")
 
 
 def error_code(answer: Answer) -> str | None:
@@ -291,8 +350,29 @@ def error_code(answer: Answer) -> str | None:
     return None
 
 
+# -- accounts ------------------------------------------------------------------------------
+
+
+def moto_key_account(access_key: str) -> str | None:
+    """The account whose IAM holds ``access_key`` in moto: keys made by ``CreateAccessKey``
+    and those issued by ``AssumeRole``, ``AssumeRoleWithSAML`` and ``AssumeRoleWithWebIdentity``
+    (which belong to the role's account), as moto's own lookup finds them
+    (``moto.iam.models.get_account_id_from``)."""
+    from moto.iam.models import iam_backends
+    from moto.utilities.utils import PARTITION_NAMES
+
+    for account_id, account in list(iam_backends.items()):
+        for partition in PARTITION_NAMES:
+            if access_key in account[partition].access_keys:
+                return str(account_id)
+    return None
+
+
+# -- the gateway ---------------------------------------------------------------------------
+
+
 class Gateway:
-    """The WSGI app in front of the backend: identifies, applies rules, journals."""
+    """The WSGI app in front of the backend: receives, runs the layers, records."""
 
     def __init__(
         self,
@@ -301,14 +381,15 @@ class Gateway:
         *,
         default_account: str = DEFAULT_ACCOUNT,
         accounts: Mapping[str, str] | None = None,
-        rules: RuleLayer | None = None,
+        rules: Any = None,
     ) -> None:
         self.journal = journal
-        self.backend = backend or moto_backend()
+        self.backend: Backend = backend or moto_backend()
         self.default_account = default_account
         #: access key id -> account id; a program using a key listed here acts in that account.
         self.accounts: dict[str, str] = dict(accounts or {})
         self.rules = rules
+        self.chain: Backend = guarded(rules.wrap(self.backend) if rules else self.backend)
         #: The cloud this gateway serves, for emulation code (``emulation.context``); set by
         #: ``Cloud`` once it listens.
         self.cloud: CloudContext | None = None
@@ -316,32 +397,44 @@ class Gateway:
         # fixes every service needs (one shared model loader) go in first.
         emulation.apply("core")
 
-    def account_for(self, call: Call, environ: Mapping[str, Any]) -> str:
+    def account_for(self, call: Call, environ: Mapping[str, Any]) -> tuple[str, str]:
+        """The account a call acts in and how it was found, looked up as moto looks it up: an
+        explicit ``x-moto-account-id``, then the access key (motobox's own keys and those a
+        scenario names, then keys moto issued), then the cloud's account."""
         explicit = environ.get("HTTP_X_MOTO_ACCOUNT_ID")
         if explicit:
-            return str(explicit)
+            return str(explicit), "header"
         key = call.access_key_id
-        if key and key in self.accounts:
-            return self.accounts[key]
-        # motobox's own fake keys name their account (``MOTOBOX<12 digits>``), so programs
-        # sharing one cloud can each act in an account of their own.
-        if key and len(key) == 19 and key.startswith("MOTOBOX") and key[7:].isdigit():
-            return key[7:]
-        return self.default_account
+        if key:
+            if key in self.accounts:
+                return self.accounts[key], "key"
+            # motobox's own fake keys name their account (``MOTOBOX<12 digits>``), so programs
+            # sharing one cloud can each act in an account of their own.
+            if len(key) == 19 and key.startswith("MOTOBOX") and key[7:].isdigit():
+                return key[7:], "key"
+            if getattr(self.backend, "embedded", False):
+                account = moto_key_account(key)
+                if account is not None:
+                    return account, "key"
+        return self.default_account, "default"
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        started = time.perf_counter()
+    def receive(self, environ: dict[str, Any]) -> Exchange | Answer:
+        """The call in ``environ``, its body read (or a 400 answer for a broken body)."""
         stream = environ["wsgi.input"]
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body: Body
-        if stream is not None and length > LARGE_BODY and hasattr(stream, "seek"):
-            decoded: Any = tempfile.TemporaryFile()  # noqa: SIM115 - closed with the request
-            size = decode_aws_chunked(environ, stream, decoded)
-            if size is None:
+        if aws_chunked.is_aws_chunked(environ) and stream is not None:
+            decoded: Any = tempfile.SpooledTemporaryFile(max_size=LARGE_BODY)  # noqa: SIM115
+            try:
+                length = aws_chunked.decode_request(environ, stream, decoded) or 0
+            except aws_chunked.ChunkError as exc:
                 decoded.close()
-            else:
-                stream, length = decoded, size
-                stream.seek(0)
+                call = identify(environ, b"")
+                exchange = Exchange(environ, b"", call, self.default_account)
+                return error_answer(exchange, "IncompleteBody", str(exc), 400)
+            decoded.seek(0)
+            stream = decoded
+        if stream is not None and length > LARGE_BODY and hasattr(stream, "seek"):
             body = LargeBody.take(stream, length)
             call = identify(environ, b"")
             if call.params is not None:
@@ -352,45 +445,45 @@ class Gateway:
         else:
             body = stream.read() if stream is not None else b""
             call = identify(environ, body)
-        account = self.account_for(call, environ)
-        environ["HTTP_X_MOTO_ACCOUNT_ID"] = account
         setup = bool(environ.pop("HTTP_X_MOTOBOX_SETUP", None))
-        emulation.apply(call.service)
-        try:
-            with request_context(
-                signature_version=call.signature_version,
-                cloud=self.cloud,
-                account=account,
-                region=call.region,
-            ):
-                if self.rules is not None and not setup:
-                    answer = self.rules.handle(call, account, environ, body, self.backend)
-                else:
-                    answer = self.backend(environ, body)
-        except Exception as exc:
-            answer = Answer(
-                500,
-                [("Content-Type", "text/plain")],
-                f"motobox: the backend failed: {type(exc).__name__}: {exc}".encode(),
-            )
+        account, source = self.account_for(call, environ)
+        return Exchange(environ, body, call, account, setup=setup, account_source=source)
+
+    def record(self, exchange: Exchange, answer: Answer) -> None:
+        call = exchange.call
         self.journal.append(
             {
                 "kind": "aws",
                 "service": call.service,
                 "operation": call.operation,
                 "region": call.region,
-                "account": account,
+                "account": exchange.account,
                 "status": answer.status,
                 "error": error_code(answer),
                 "forced": answer.forced,
-                "ms": round((time.perf_counter() - started) * 1000, 2),
+                "ms": round((time.perf_counter() - exchange.started) * 1000, 2),
                 "params": summarize_params(call.params) if call.params is not None else None,
                 **answer.extra,
-                **({"setup": True} if setup else {}),
+                **({"setup": True} if exchange.setup else {}),
             }
         )
-        if isinstance(body, LargeBody):
-            body.stream.close()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        received = self.receive(environ)
+        if isinstance(received, Answer):
+            answer = received
+        else:
+            exchange = received
+            with request_context(
+                signature_version=exchange.call.signature_version,
+                cloud=self.cloud,
+                account=exchange.account,
+                region=exchange.call.region,
+            ):
+                answer = self.chain(exchange)
+            self.record(exchange, answer)
+            if isinstance(exchange.body, LargeBody):
+                exchange.body.stream.close()
         headers = answer.headers
         if environ["REQUEST_METHOD"] != "HEAD":  # a HEAD answer keeps the length it announces
             headers = [(k, v) for k, v in headers if k.lower() != "content-length"]

@@ -178,6 +178,11 @@ def _index() -> _Index:
         return _Index.load()
 
 
+def endpoint_prefixes() -> frozenset[str]:
+    """The endpoint prefix of every botocore service (``sts``, ``s3``, ``execute-api``...)."""
+    return frozenset(s.endpoint_prefix for s in _index().services.values())
+
+
 def services_sharing_wire_api(service: str) -> frozenset[str]:
     """Services whose calls look the same on the wire as ``service``'s: same signing name,
     endpoint prefix, protocols and API version (e.g. ``rds``, ``docdb``, ``neptune``)."""
@@ -261,7 +266,7 @@ def _identify(environ: dict[str, Any], body: bytes) -> Call:
             operation, uri_params = get_service_router(name).match(request)
         except Exception:
             continue
-        protocol = _protocol(name, operation, request)
+        protocol = _protocol(name, environ, body)
         return Call(
             service=name,
             operation=operation.name,
@@ -276,16 +281,17 @@ def _identify(environ: dict[str, Any], body: bytes) -> Call:
         service=names[0],
         region=region,
         signing_name=signing_name,
+        protocol=_protocol(names[0], environ, body),
         access_key_id=access_key,
         signature_version=sigv,
     )
 
 
-def _protocol(service: str, operation: Any, request: Any) -> str | None:
-    from moto.core.request import determine_request_protocol
+def _protocol(service: str, environ: Mapping[str, Any], body: bytes) -> str | None:
+    from motobox.aws.models import environ_protocol
 
     try:
-        return determine_request_protocol(operation.service_model, request.content_type)
+        return environ_protocol(service, environ, body)
     except Exception:
         return None
 

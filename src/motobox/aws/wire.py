@@ -1,7 +1,5 @@
-"""Forced answers on the wire, in the protocol the request used.
+"""Forced answers on the wire, in the protocol the request used (``aws.models`` tells which).
 
-    request_protocol(service model, headers...)  which of the service's protocols the request
-                                                 speaks, read off the request
     serialize_response(operation, protocol, value)  -> WireResponse (status, headers, body)
     serialize_error(operation, protocol, code, message, status)  -> WireResponse
     parse_response(operation, protocol, WireResponse)  -> dict (botocore's own parsers), so a
@@ -33,34 +31,6 @@ class WireResponse:
     status: int
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
-
-
-def request_protocol(
-    service_model: Any,
-    headers: Mapping[str, str],
-    method: str = "POST",
-    path: str = "/",
-    query: str = "",
-    body: bytes = b"",
-) -> str:
-    """The protocol of ``service_model`` that this request speaks."""
-    lower = {k.lower(): v for k, v in headers.items()}
-    protocols = list(service_model.metadata.get("protocols") or [service_model.protocol])
-    if lower.get("smithy-protocol") == "rpc-v2-cbor" and CBOR in protocols:
-        return CBOR
-    content_type = lower.get("content-type", "").split(";")[0].strip()
-    if content_type.startswith("application/x-amz-json") and "json" in protocols:
-        return "json"
-    if "x-amz-target" in lower and "json" in protocols:
-        return "json"
-    if content_type == "application/x-www-form-urlencoded" or "Action=" in query:
-        for p in ("ec2", "query"):
-            if p in protocols:
-                return p
-    for p in ("rest-json", "rest-xml"):
-        if p in protocols:
-            return p
-    return str(service_model.protocol)
 
 
 @functools.cache

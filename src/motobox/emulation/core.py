@@ -40,7 +40,7 @@ def fix_service_model_loader() -> None:
 
     if getattr(utils._load_service_model, "motobox_shared", False):
         return
-    loader = _cached_list_loader()
+    loader = shared_loader()
     loader_lock = threading.Lock()
 
     def _load_service_model(service_name: str, model_name: str) -> dict[str, Any]:
@@ -80,3 +80,10 @@ def _cached_list_loader() -> Any:
             return list(self.listed)
 
     return CachedListLoader(extra_search_paths=[moto_root])
+
+
+@functools.cache
+def shared_loader() -> Any:
+    """The one model loader of the process: moto's (through the fix above) and motobox's own
+    botocore session (``aws.models.session``) read models through it."""
+    return _cached_list_loader()

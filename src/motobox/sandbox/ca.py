@@ -80,6 +80,7 @@ class CertificateAuthority:
         )
         self.cert_pem: bytes = self._cert.public_bytes(serialization.Encoding.PEM)
         self._contexts: dict[str, ssl.SSLContext] = {}
+        self._sni: dict[str, ssl.SSLContext] = {}
         self._lock = threading.Lock()
         self._dir = tempfile.TemporaryDirectory(prefix="motobox-ca-", dir=workdir)
 
@@ -143,9 +144,14 @@ class CertificateAuthority:
 
     def sni_context(self, default_hostname: str = "localhost") -> ssl.SSLContext:
         """A server context that presents, for each server name a client asks for (SNI), a
-        certificate minted for that name (``default_hostname``'s when it asks for none)."""
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        certificate minted for that name (``default_hostname``'s when it asks for none).
+        Made once per name: a CONNECT to a name seen before costs no key or certificate."""
+        default_hostname = default_hostname.lower().rstrip(".")
         with self._lock:
+            cached = self._sni.get(default_hostname)
+            if cached is not None:
+                return cached
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(*self._files(default_hostname))
 
         def pick(sock: ssl.SSLObject | ssl.SSLSocket, name: str | None, _: ssl.SSLContext) -> None:
@@ -153,7 +159,8 @@ class CertificateAuthority:
                 sock.context = self.server_context(name)
 
         ctx.sni_callback = pick
-        return ctx
+        with self._lock:
+            return self._sni.setdefault(default_hostname, ctx)
 
     def client_context(self) -> ssl.SSLContext:
         """A client context that trusts only this CA."""

@@ -1,87 +1,63 @@
-"""Egress control: every HTTP(S) request the program makes to anything but the mock.
+"""Egress control: every HTTP(S) request the program makes that is not a call to the cloud.
 
-The program gets ``HTTP_PROXY``/``HTTPS_PROXY`` pointing here. Nothing leaves the machine:
+The program gets ``HTTP_PROXY``/``HTTPS_PROXY`` pointing here; a sealed run also hands its
+connections to ports 80 and 443 here. Nothing leaves the machine:
 
-    CONNECT host:443  -> "200 Connection established", then TLS on the tunnel with a
-                         certificate the per-run CA mints for ``host``, then HTTP/1.1
-                         requests inside the tunnel (keep-alive)
-    GET http://host/  -> the same, without TLS
-    each request      -> AWS host (every DNS suffix of every partition in botocore's endpoint
-                         data)?  forwarded to the gateway with its original Host header, which
-                         journals it as an AWS call
-                      -> a stub matches?  the stub's answer       (journal: action "stub")
-                      -> otherwise        HTTP 403 naming motobox (journal: action "deny")
+    CONNECT host:443   -> "200 Connection established", then TLS on the tunnel with a
+                          certificate the per-run CA mints for ``host`` (cached per name), or
+                          plain HTTP when the client sends no TLS; requests inside the tunnel
+                          keep their origin and scheme
+    GET http://host/   -> absolute-form through the proxy
+    sealed 80 / 443    -> the same, the host coming from SNI and ``Host``
+
+    each request -> decide(url, stubs, cloud_authorities)      (policy: pure, no sockets)
+        Answer(stub)   a scenario ``egress:`` entry matches (URL entries before host ones)
+        ToCloud        an AWS API host (``aws.models.is_api_host``: botocore's endpoint data
+                       names a service in it) or the cloud's own address: the cloud's handler
+                       answers in-process, with the Host and scheme the program used, and the
+                       gateway journals it as an AWS call
+        Answer(deny)   anything else: HTTP 403 naming motobox and the host
+      -> journal: {"kind": "egress", "method", "url", "host", "status", "action", "forced"}
 
 Deny is an HTTP answer, not a dropped connection: taskcat goes on after an HTTP error for its
-report stylesheet but exits 1 on a connection error (DESIGN.md).
+report stylesheet but exits 1 on a connection error (docs/ARCHITECTURE.md). Telemetry hosts
+that look like AWS (``cdk-cli-telemetry.us-east-1.api.aws``) are not AWS APIs: they get the
+egress answer, and an ``egress:`` stub for them is honoured.
 
-``handle_connection`` serves a socket accepted elsewhere with the same logic: a sealed run
-points every name at 127.0.0.1 and hands its port 80 and 443 connections here, the host then
-coming from SNI and the ``Host`` header.
-
-Written on the standard library (``socketserver``, ``http.server``, ``http.client``, ``ssl``):
-proxy libraries such as mitmproxy bring their own event loop and dozens of dependencies for
-what is, here, one request handler.
+Transport is ``transport.http`` (h11); mitmproxy and its peers bring an event loop and dozens of
+dependencies for what is, here, one handler.
 """
 
 from __future__ import annotations
 
-import functools
-import http.client
 import json
 import socket
-import socketserver
 import ssl
-import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from motobox.aws.models import host_name, is_api_host
 from motobox.journal import Journal
+from motobox.transport.http import (
+    Headers,
+    Request,
+    Response,
+    Server,
+    Tunnel,
+    serve_connection,
+    split_authority,
+)
 
 if TYPE_CHECKING:
     from motobox.sandbox.ca import CertificateAuthority
 
-HOP_HEADERS = frozenset(
-    {
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "proxy-authorization",
-        "transfer-encoding",
-        "te",
-        "upgrade",
-    }
-)
-
-
-@functools.cache
-def aws_dns_suffixes() -> tuple[str, ...]:
-    """Every DNS suffix of every partition in botocore's endpoint data."""
-    from motobox.sandbox.environment import botocore_endpoints_text
-
-    suffixes: set[str] = set()
-    for partition in json.loads(botocore_endpoints_text())["partitions"]:
-        for key in ("dnsSuffix", "dualStackDnsSuffix"):
-            if partition.get(key):
-                suffixes.add(partition[key])
-        for variant in partition.get("defaults", {}).get("variants", []):
-            if variant.get("dnsSuffix"):
-                suffixes.add(variant["dnsSuffix"])
-    suffixes.add("api.aws")
-    return tuple(sorted(suffixes, key=len, reverse=True))
-
-
-def is_aws_host(host: str) -> bool:
-    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-    name = name.lower().rstrip(".")
-    return any(name == s or name.endswith("." + s) for s in aws_dns_suffixes())
-
 
 @dataclass
 class Stub:
+    """A scenario ``egress:`` entry: the answer for one URL or every URL of a host."""
+
     url: str | None = None
     host: str | None = None
     status: int = 200
@@ -101,9 +77,9 @@ class Stub:
             ):
                 return False
             return not want.query or want.query == got.query
-        return self.host is not None and self.host.lower() == host.lower()
+        return self.host is not None and host_name(self.host) == host
 
-    def answer(self) -> tuple[int, dict[str, str], bytes]:
+    def answer(self) -> Answer:
         headers = dict(self.headers)
         if self.json is not None:
             body = json.dumps(self.json).encode()
@@ -111,352 +87,164 @@ class Stub:
         else:
             body = self.body.encode() if isinstance(self.body, str) else self.body
             headers.setdefault("Content-Type", "text/plain; charset=utf-8")
-        return self.status, headers, body
+        return Answer(self.status, headers, body, "stub", self.source)
 
 
-def _split_host_port(authority: str, default: int) -> tuple[str, int]:
-    if authority.startswith("["):
-        host, _, rest = authority[1:].partition("]")
-        return host, int(rest[1:]) if rest.startswith(":") else default
-    host, _, port = authority.rpartition(":")
-    if host and port.isdigit():
-        return host, int(port)
-    return authority, default
+@dataclass(frozen=True)
+class ToCloud:
+    """The request is a call to the cloud: its handler answers it."""
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
-    #: (scheme, host, port) of the origin inside a CONNECT tunnel or a direct connection.
-    origin: tuple[str, str, int] | None = None
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-    def setup(self) -> None:
-        self.request.settimeout(120)
-        super().setup()
-
-    # -- CONNECT ------------------------------------------------------------------------
-    def do_CONNECT(self) -> None:
-        host, port = _split_host_port(self.path, 443)
-        self.wfile.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
-        self.wfile.flush()
-        sock = self.connection
-        first = sock.recv(1, socket.MSG_PEEK)
-        if first == b"\x16":  # a TLS ClientHello
-            try:
-                sock = self.server.ca.sni_context(host).wrap_socket(sock, server_side=True)
-            except (ssl.SSLError, OSError):
-                self.close_connection = True
-                return
-            self.origin = ("https", host, port)
-        else:
-            self.origin = ("http", host, port)
-        self._rebind(sock)
-
-    def _rebind(self, sock: socket.socket) -> None:
-        self.connection = self.request = sock
-        self.rfile = sock.makefile("rb", self.rbufsize)  # type: ignore[assignment]
-        self.wfile = sock.makefile("wb", 0)  # type: ignore[assignment]
-        self.close_connection = False
-
-    # -- every other method -------------------------------------------------------------
-    def _target(self) -> tuple[str, str, int, str]:
-        """(scheme, host, port, path-and-query) of this request."""
-        if self.path.startswith(("http://", "https://")):
-            parts = urlsplit(self.path)
-            scheme = parts.scheme
-            host, port = _split_host_port(parts.netloc, 443 if scheme == "https" else 80)
-            path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-            return scheme, host, port, path
-        if self.origin:
-            scheme, host, port = self.origin
-            if not host:
-                host, port = _split_host_port(self.headers.get("Host", ""), port)
-            return scheme, host, port, self.path
-        host, port = _split_host_port(self.headers.get("Host", ""), 80)
-        return "http", host, port, self.path
-
-    def _chunks(self) -> Iterator[bytes]:
-        """A ``Transfer-Encoding: chunked`` body, decoded a chunk at a time (streamed on)."""
-        while True:
-            size = int(self.rfile.readline(65537).split(b";")[0].strip() or b"0", 16)
-            if size == 0:
-                while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
-                    pass  # trailers
-                return
-            while size:
-                block = self.rfile.read(min(size, 1 << 20))
-                if not block:
-                    return
-                size -= len(block)
-                yield block
-            self.rfile.readline(3)
-
-    def _body(self) -> bytes:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            out = bytearray()
-            while True:
-                size = int(self.rfile.readline(65537).split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
-                        pass
-                    return bytes(out)
-                out += self.rfile.read(size)
-                self.rfile.readline(3)
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
-    def _serve(self) -> None:
-        scheme, host, port, path = self._target()
-        default_port = 443 if scheme == "https" else 80
-        netloc = host if port == default_port else f"{host}:{port}"
-        url = f"{scheme}://{netloc}{path}"
-        if self.server.aws_upstream and (
-            is_aws_host(host) or netloc == urlsplit(self.server.aws_upstream).netloc
-        ):
-            self._forward_to_aws(netloc)
-            return
-        body = self._body()
-        del body  # never sent anywhere
-        stub = self.server.find_stub(url, host)
-        if stub is not None:
-            status, headers, data = stub.answer()
-            action, forced = "stub", stub.source
-        else:
-            status, headers, data = (
-                403,
-                {"Content-Type": "text/plain; charset=utf-8"},
-                (
-                    f"motobox denied egress to {host}: no stub in the scenario "
-                    "(add an egress: entry to allow it)\n"
-                ).encode(),
-            )
-            action, forced = "deny", None
-        self._reply(status, headers, data)
-        self.server.journal.append(
-            {
-                "kind": "egress",
-                "method": self.command,
-                "url": url,
-                "status": status,
-                "action": action,
-                "forced": forced,
-            }
-        )
-
-    def _reply(self, status: int, headers: dict[str, str], data: bytes) -> None:
-        self.send_response_only(status, http.client.responses.get(status, ""))
-        for k, v in headers.items():
-            if k.lower() not in HOP_HEADERS and k.lower() != "content-length":
-                self.send_header(k, v)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
-
-    def _forward_to_aws(self, netloc: str) -> None:
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS}
-        headers["Host"] = netloc
-        length = self.headers.get("Content-Length")
-        body: Any
-        chunked = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
-        if chunked:  # streamed on as it comes (S3 uploads over HTTPS are aws-chunked)
-            body = self._chunks()
-            headers["Transfer-Encoding"] = "chunked"
-        elif length:
-            body = _Limited(self.rfile, int(length))  # streamed, not held in memory
-        else:
-            body = None
-        try:
-            resp = self.server.upstream_request(
-                self.command, self.path_for_upstream(), body, headers, chunked=chunked
-            )
-        except (OSError, http.client.HTTPException) as exc:
-            self._reply(502, {}, f"motobox: the mock did not answer: {exc}\n".encode())
-            return
-        self.send_response_only(resp.status, resp.reason)
-        chunked_answer = False
-        for k, v in resp.getheaders():
-            if k.lower() not in HOP_HEADERS:
-                self.send_header(k, v)
-        if resp.getheader("Content-Length") is None and self.command != "HEAD":
-            self.send_header("Transfer-Encoding", "chunked")
-            chunked_answer = True
-        self.end_headers()
-        if self.command == "HEAD":
-            resp.read()
-            return
-        for block in iter(lambda: resp.read(1 << 20), b""):
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(block), block) if chunked_answer else block)
-        if chunked_answer:
-            self.wfile.write(b"0\r\n\r\n")
-
-    def path_for_upstream(self) -> str:
-        if self.path.startswith(("http://", "https://")):
-            parts = urlsplit(self.path)
-            return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        return self.path
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = _serve
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    action: str  # "stub" or "deny"
+    forced: str | None = None
 
 
-class _Limited:
-    """Reads at most ``n`` bytes from ``stream``: a request body handed on without copying."""
-
-    def __init__(self, stream: Any, n: int) -> None:
-        self._stream, self._left = stream, n
-
-    def read(self, size: int = -1) -> bytes:
-        if self._left <= 0:
-            return b""
-        size = self._left if size < 0 else min(size, self._left)
-        data = self._stream.read(size)
-        self._left -= len(data)
-        return bytes(data)
+def denial(host: str) -> Answer:
+    return Answer(
+        403,
+        {"Content-Type": "text/plain; charset=utf-8"},
+        (
+            f"motobox denied egress to {host}: no stub in the scenario "
+            "(add an egress: entry to allow it)\n"
+        ).encode(),
+        "deny",
+    )
 
 
-class _Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 512
-
-    def __init__(self, owner: EgressProxy, address: tuple[str, int]) -> None:
-        self.owner = owner
-        self.ca = owner.ca
-        self.journal = owner.journal
-        self.aws_upstream = owner.aws_upstream
-        self._local = threading.local()
-        super().__init__(address, _Handler)
-
-    def find_stub(self, url: str, host: str) -> Stub | None:
-        stubs = self.owner.stubs
-        return next((s for s in stubs if s.url is not None and s.matches(url, host)), None) or next(
-            (s for s in stubs if s.url is None and s.matches(url, host)), None
-        )
-
-    def upstream_request(
-        self, method: str, path: str, body: Any, headers: dict[str, str], *, chunked: bool = False
-    ) -> http.client.HTTPResponse:
-        assert self.aws_upstream
-        for attempt in (1, 2):
-            conn = getattr(self._local, "conn", None)
-            if conn is None:
-                parts = urlsplit(self.aws_upstream)
-                if parts.scheme == "https":
-                    conn = http.client.HTTPSConnection(
-                        parts.hostname or "127.0.0.1",
-                        parts.port or 443,
-                        context=self.owner.upstream_ssl_context,
-                        timeout=300,
-                    )
-                else:
-                    conn = http.client.HTTPConnection(
-                        parts.hostname or "127.0.0.1", parts.port or 80, timeout=300
-                    )
-                self._local.conn = conn
-            try:
-                conn.request(method, path, body=body, headers=headers, encode_chunked=chunked)
-                return conn.getresponse()
-            except (ConnectionError, http.client.HTTPException):
-                conn.close()
-                self._local.conn = None
-                if attempt == 2 or not isinstance(body, bytes | None):  # a stream is spent
-                    raise
-        raise AssertionError("unreachable")
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        import sys
-
-        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError, ssl.SSLError, OSError)):
-            return
-        super().handle_error(request, client_address)
+def decide(url: str, stubs: Sequence[Stub], cloud: Collection[str] = ()) -> ToCloud | Answer:
+    """What happens to a request for ``url`` (see the module docstring). ``cloud``: the
+    authorities (``host:port``) the cloud itself listens on."""
+    parts = urlsplit(url)
+    host = host_name(parts.netloc)
+    for want_url in (True, False):
+        for stub in stubs:
+            if (stub.url is not None) == want_url and stub.matches(url, host):
+                return stub.answer()
+    if parts.netloc.lower() in cloud or is_api_host(host):
+        return ToCloud()
+    return denial(host)
 
 
 class EgressProxy:
-    """The program's HTTP(S) proxy. ``start()`` returns when it listens."""
+    """The program's HTTP(S) proxy, and the handler of a sealed run's ports 80 and 443.
+
+    ``cloud_handler`` answers calls to the cloud (``transport.wsgi.WSGIHandler`` around the
+    gateway); ``cloud_authorities`` are the addresses the cloud listens on."""
 
     def __init__(
         self,
         ca: CertificateAuthority,
         journal: Journal,
         *,
-        aws_upstream: str | None,
-        upstream_ssl_context: ssl.SSLContext | None = None,
+        cloud_handler: Callable[[Request], Response],
+        cloud_authorities: Collection[str] = (),
         stubs: Sequence[Stub] = (),
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
         self.ca = ca
         self.journal = journal
-        self.aws_upstream = aws_upstream
-        self.upstream_ssl_context = upstream_ssl_context
+        self.cloud_handler = cloud_handler
+        self.cloud_authorities = {a.lower() for a in cloud_authorities}
         self.stubs: list[Stub] = list(stubs)
         self._address = (host, port)
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._server: Server | None = None
 
     def add_stub(self, stub: Stub) -> None:
         self.stubs.append(stub)
 
-    def start(self) -> None:
-        self._server = _Server(self, self._address)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True
-        )
-        self._thread.name = f"motobox-egress-{self.port}"
-        self._thread.start()
+    # -- life cycle ----------------------------------------------------------------------
+    def start(self) -> EgressProxy:
+        self._server = Server(self._proxy, *self._address, name="motobox-egress").start()
+        return self
 
     def stop(self) -> None:
         if self._server:
-            from motobox.transport.server import stop_serving
-
-            stop_serving(self._server)
-            self._server.server_close()
+            self._server.stop()
             self._server = None
-        if self._thread:
-            self._thread.join(5)
-            self._thread = None
 
     @property
     def port(self) -> int:
         assert self._server, "the proxy is not started"
-        return int(self._server.server_address[1])
+        return self._server.port
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def process_request(self, conn: socket.socket, addr: Any) -> None:
-        """Serve a connection accepted elsewhere (a sealed run's namespace) as a proxy one."""
+    def serve_socket(self, sock: socket.socket, _address: Any = None) -> None:
+        """Serve a connection to the proxy's port accepted elsewhere (a sealed namespace)."""
         assert self._server, "the proxy is not started"
-        self._server.process_request(conn, addr)
+        self._server.serve_socket(sock)
 
-    def handle_connection(
-        self, sock: socket.socket, *, tls_hostname: str | None = None, port: int = 80
-    ) -> None:
-        """Serve HTTP requests arriving directly on ``sock`` (not through the proxy), in a
-        thread of their own; with ``port == 443`` the connection speaks TLS first."""
+    def serve_direct(self, sock: socket.socket, port: int) -> None:
+        """Serve a connection a program opened to ``port`` (80, or 443 with TLS) of a name
+        that resolved to motobox, in a thread of its own."""
         assert self._server, "the proxy is not started"
-        server = self._server
-        scheme = "https" if port == 443 else "http"
+        if port == 443:
+            self._server.serve_socket_with(sock, self._tls_then_serve("", 443))
+        else:
+            self._server.serve_socket_with(
+                sock, lambda conn: serve_connection(conn, self.handle, origin=None)
+            )
 
-        def serve() -> None:
-            conn = sock
+    # -- requests ------------------------------------------------------------------------
+    def _proxy(self, request: Request) -> Response | Tunnel:
+        """A request to the proxy's own port."""
+        if request.method == "CONNECT":
+            host, port = split_authority(request.target, 443)
+            return Tunnel(lambda sock, pending: self._tunnel(sock, pending, host, port))
+        return self.handle(request)
+
+    def _tunnel(self, sock: socket.socket, pending: bytes, host: str, port: int) -> None:
+        if not pending:
             try:
-                if scheme == "https":
-                    conn = self.ca.sni_context(tls_hostname or "localhost").wrap_socket(
-                        sock, server_side=True
-                    )
-                handler_cls = type("_Direct", (_Handler,), {"origin": (scheme, "", port)})
-                handler_cls(conn, ("127.0.0.1", 0), server)
-            except (OSError, ssl.SSLError):
-                pass
-            finally:
-                try:
-                    conn.close()
-                except OSError:
-                    pass
+                pending = sock.recv(1, socket.MSG_PEEK)
+            except OSError:
+                return
+            if pending[:1] == b"\x16":  # a TLS ClientHello
+                self._tls_then_serve(host, port)(sock)
+                return
+            pending = b""
+        elif pending[:1] == b"\x16":
+            return  # TLS bytes sent before our 200: no client does this; give up
+        serve_connection(sock, self.handle, scheme="http", origin=(host, port), pending=pending)
 
-        threading.Thread(target=serve, daemon=True, name="motobox-direct").start()
+    def _tls_then_serve(self, host: str, port: int) -> Callable[[socket.socket], None]:
+        def run(sock: socket.socket) -> None:
+            sock.settimeout(10)
+            try:
+                tls = self.ca.sni_context(host or "localhost").wrap_socket(sock, server_side=True)
+            except (ssl.SSLError, OSError):
+                sock.close()
+                return
+            origin = (host, port) if host else None  # sealed: Host names the origin
+            serve_connection(tls, self.handle, scheme="https", origin=origin)
+
+        return run
+
+    def handle(self, request: Request) -> Response:
+        """A request for some origin (through the proxy, in a tunnel, or sealed)."""
+        url = request.url()
+        decision = decide(url, self.stubs, self.cloud_authorities)
+        if isinstance(decision, ToCloud):
+            return self.cloud_handler(request)
+        for _ in iter(lambda: request.body.read(1 << 20), b""):
+            pass  # the body is never sent anywhere
+        self.journal.append(
+            {
+                "kind": "egress",
+                "method": request.method,
+                "url": url,
+                "host": host_name(request.authority),
+                "status": decision.status,
+                "action": decision.action,
+                "forced": decision.forced,
+            }
+        )
+        return Response(decision.status, Headers(decision.headers.items()), decision.body)

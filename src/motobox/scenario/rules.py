@@ -1,6 +1,6 @@
 """The scenario runtime: decides, call by call, whether a rule changes the answer.
 
-``RuleEngine`` is the gateway's rule layer (``gateway.RuleLayer``). For each identified call
+``RuleEngine.wrap(backend)`` is the gateway's rule layer (``aws.gateway``). For each identified call
 it walks the rules in order; the first rule that matches *and fires* decides:
 
     match (service, operation, region, account, params subset)
@@ -23,7 +23,6 @@ matches every service that shares the wire API (``identify.services_sharing_wire
 
 from __future__ import annotations
 
-import functools
 import random
 import threading
 import time
@@ -32,24 +31,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from motobox.aws import wire
-from motobox.aws.gateway import Answer, Backend, Body
+from motobox.aws.gateway import Answer, Backend, Exchange
 from motobox.aws.identify import Call, services_sharing_wire_api
+from motobox.aws.models import environ_protocol, service_model
 from motobox.emulation.cloudformation.failures import fail_stack
-from motobox.journal import _subset
+from motobox.journal import subset
 from motobox.scenario.model import Rule
 from motobox.scenario.patch import apply_patch
-
-
-@functools.cache
-def _botocore_session() -> Any:
-    import botocore.session
-
-    return botocore.session.get_session()
-
-
-@functools.cache
-def service_model(service: str) -> Any:
-    return _botocore_session().get_service_model(service)
 
 
 @dataclass
@@ -99,7 +87,7 @@ class RuleEngine:
             return False
         if rule.account is not None and account != rule.account:
             return False
-        return not (rule.params and not _subset(rule.params, call.params or {}))
+        return not (rule.params and not subset(rule.params, call.params or {}))
 
     def select(self, call: Call, account: str) -> Rule | None:
         """The rule that decides this call's answer, or None for the backend's own answer."""
@@ -120,86 +108,64 @@ class RuleEngine:
         return None
 
     # -- answering -----------------------------------------------------------------------
-    def handle(
-        self, call: Call, account: str, environ: dict[str, Any], body: Body, backend: Backend
-    ) -> Answer:
-        rule = self.select(call, account) if call.operation else None
+    def wrap(self, backend: Backend) -> Backend:
+        """This engine as a layer around ``backend`` (``aws.gateway``'s composition)."""
+
+        def layer(exchange: Exchange) -> Answer:
+            return self.handle(exchange, backend)
+
+        return layer
+
+    def handle(self, exchange: Exchange, backend: Backend) -> Answer:
+        call = exchange.call
+        if exchange.setup or not call.operation:
+            return backend(exchange)
+        rule = self.select(call, exchange.account)
         if rule is None:
-            return backend(environ, body)
+            return backend(exchange)
         if rule.latency:
             self._sleep(rule.latency)
         if rule.error is not None:
-            answer = self._error(rule, call, environ, body)
+            answer = self._error(rule, exchange)
         elif rule.respond is not None:
-            answer = self._respond(rule, call, environ, body)
+            answer = self._answer(
+                wire.serialize_response(_operation(call), _protocol(exchange), rule.respond or {})
+            )
         elif rule.patch:
-            answer = self._patch(rule, call, environ, body, backend)
+            answer = self._patch(rule, exchange, backend)
         elif rule.fail_stack is not None:
-            answer = backend(environ, body)
+            answer = backend(exchange)
             if answer.status < 300:
                 fail_stack(
-                    account,
+                    exchange.account,
                     call.region or "us-east-1",
                     (call.params or {})["StackName"],
                     rule.fail_stack.reason,
                     rule.fail_stack.resource,
                 )
         else:
-            answer = backend(environ, body)
+            answer = backend(exchange)
         answer.forced = rule.source
         return answer
-
-    @staticmethod
-    def _operation(call: Call) -> Any:
-        assert call.service and call.operation
-        return service_model(call.service).operation_model(call.operation)
-
-    def _protocol(self, call: Call, environ: dict[str, Any], body: Body) -> str:
-        if call.protocol:
-            return call.protocol
-        headers = {
-            k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")
-        }
-        headers["content-type"] = environ.get("CONTENT_TYPE", "")
-        return wire.request_protocol(
-            service_model(call.service),
-            headers,
-            environ["REQUEST_METHOD"],
-            environ.get("PATH_INFO", "/"),
-            environ.get("QUERY_STRING", ""),
-            body if isinstance(body, bytes) else b"",
-        )
 
     @staticmethod
     def _answer(response: wire.WireResponse) -> Answer:
         return Answer(response.status, list(response.headers.items()), response.body)
 
-    def _error(self, rule: Rule, call: Call, environ: dict[str, Any], body: Body) -> Answer:
+    def _error(self, rule: Rule, exchange: Exchange) -> Answer:
         spec = rule.error
         assert spec is not None
         response = wire.serialize_error(
-            self._operation(call),
-            self._protocol(call, environ, body),
-            spec.code,
-            spec.message,
-            spec.status,
+            _operation(exchange.call), _protocol(exchange), spec.code, spec.message, spec.status
         )
         return self._answer(response)
 
-    def _respond(self, rule: Rule, call: Call, environ: dict[str, Any], body: Body) -> Answer:
-        response = wire.serialize_response(
-            self._operation(call), self._protocol(call, environ, body), rule.respond or {}
-        )
-        return self._answer(response)
-
-    def _patch(
-        self, rule: Rule, call: Call, environ: dict[str, Any], body: Body, backend: Backend
-    ) -> Answer:
-        answer = backend(environ, body)
+    def _patch(self, rule: Rule, exchange: Exchange, backend: Backend) -> Answer:
+        answer = backend(exchange)
         if answer.status >= 300:
             return answer
-        operation = self._operation(call)
-        protocol = self._protocol(call, environ, body)
+        operation = _operation(exchange.call)
+        protocol = _protocol(exchange)
         real = wire.parse_response(
             operation,
             protocol,
@@ -208,3 +174,16 @@ class RuleEngine:
         for path, value in (rule.patch or {}).items():
             apply_patch(real, path, value)
         return self._answer(wire.serialize_response(operation, protocol, real))
+
+
+def _operation(call: Call) -> Any:
+    assert call.service and call.operation
+    return service_model(call.service).operation_model(call.operation)
+
+
+def _protocol(exchange: Exchange) -> str:
+    call = exchange.call
+    if call.protocol:
+        return call.protocol
+    body = exchange.body if isinstance(exchange.body, bytes) else b""
+    return environ_protocol(call.service or "", exchange.environ, body)
