@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import boto3
 
@@ -21,7 +22,10 @@ TRUST = json.dumps(
 def test_an_assumed_role_in_another_account_acts_there(tmp_path: Path) -> None:
     with Cloud(journal=tmp_path / "j.jsonl") as cloud:
         other = "210987654321"
-        keys = {"aws_access_key_id": f"MOTOBOX{other}", "aws_secret_access_key": "x"}
+        keys: dict[str, Any] = {
+            "aws_access_key_id": f"MOTOBOX{other}",
+            "aws_secret_access_key": "x",
+        }
         iam = cloud.client("iam", **keys)
         iam.create_role(RoleName="deployer", AssumeRolePolicyDocument=TRUST)
         creds = cloud.client("sts").assume_role(
