@@ -15,10 +15,14 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 from motobox import __version__
+from motobox.control import ENV as CLOUD_ENV
 from motobox.errors import UsageError
+
+EMBEDDED = "embedded"
 
 EPILOG_RUN = """examples:
   motobox run -- aws s3 ls
@@ -28,6 +32,17 @@ EPILOG_RUN = """examples:
 The program gets AWS_ENDPOINT_URL (and, for old SDKs, AWS_DATA_PATH) pointing at the embedded
 cloud, fake credentials, and HTTP(S)_PROXY pointing at motobox's egress control: AWS hosts are
 answered by the mock, every other host gets HTTP 403 unless a scenario stubs it."""
+
+
+EPILOG_SERVE = """examples:
+  eval "$(motobox serve --detach)"          # a cloud in the background; this shell uses it
+  motobox run -- cdk bootstrap && motobox run -- cdk deploy   # both against that cloud
+  aws s3 ls                                 # plain commands too (the exported variables)
+  eval "$(motobox stop)"                    # stop it and unset the variables
+
+Without --detach the cloud serves in this terminal until Ctrl-C; point other terminals at it
+with --cloud URL or MOTOBOX_CLOUD=URL. The control API is on the cloud's own port, under
+/_motobox/ (cloud, journal, stop)."""
 
 
 EPILOG_ACTION = """examples:
@@ -48,6 +63,14 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_cloud_options(p: argparse.ArgumentParser, *, program: bool) -> None:
+    if program:
+        p.add_argument(
+            "--cloud",
+            metavar="URL",
+            default=os.environ.get(CLOUD_ENV) or None,
+            help=f"run against a cloud that motobox serve runs (its URL; default: ${CLOUD_ENV}) "
+            "instead of a new embedded one",
+        )
     p.add_argument(
         "--scenario",
         action="append",
@@ -60,7 +83,9 @@ def _add_cloud_options(p: argparse.ArgumentParser, *, program: bool) -> None:
     p.add_argument("--port", type=int, default=0, help="port of the embedded cloud (default: free)")
     p.add_argument("--tls", action="store_true", help="serve the cloud over HTTPS (per-run CA)")
     p.add_argument(
-        "--account", default="123456789012", metavar="ID", help="AWS account the program acts in"
+        "--account",
+        metavar="ID",
+        help="AWS account the program acts in (default: 123456789012, or the running cloud's)",
     )
     p.add_argument("--region", default="us-east-1", help="default region of the program")
     p.add_argument(
@@ -102,12 +127,33 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser(
         "serve",
-        help="serve the embedded cloud until Ctrl-C and print the export lines to use it",
-        description="Serve the embedded cloud and egress proxy; prints `export ...` lines for "
-        'your shell (eval "$(motobox serve)" in another terminal won\'t work: it keeps running; '
-        "copy the lines instead).",
+        help="serve a cloud for any number of commands; print the export lines to use it",
+        description="Serve the embedded cloud and egress proxy, and print `export ...` lines "
+        "for your shell: AWS_ENDPOINT_URL, fake keys, the egress proxy and CA, MOTOBOX_CLOUD.",
+        epilog=EPILOG_SERVE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_cloud_options(serve, program=False)
+    serve.add_argument(
+        "--detach",
+        action="store_true",
+        help="serve in the background: print the export lines once the cloud answers, then "
+        'exit (eval "$(motobox serve --detach)")',
+    )
+    serve.add_argument(
+        "--seal",
+        action="store_true",
+        help="give the cloud a sealed network namespace (motobox run --cloud URL --seal)",
+    )
+    serve.add_argument("--ready-fd", type=int, help=argparse.SUPPRESS)
+
+    stop = sub.add_parser(
+        "stop",
+        help="stop a cloud that motobox serve runs, and print the unset line for your shell",
+        description=f'Stop the cloud at --cloud URL (default: ${CLOUD_ENV}); eval "$(motobox '
+        'stop)" also unsets the variables motobox serve exported.',
+    )
+    stop.add_argument("--cloud", metavar="URL", default=os.environ.get(CLOUD_ENV) or None)
 
     check = sub.add_parser("check", help="validate scenario files (exit 0 or 2)")
     check.add_argument("files", nargs="+", metavar="FILE")
@@ -144,8 +190,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     action.add_argument(
         "--cloud",
-        action="store_true",
-        help="run the whole Action inside motobox (implied by --scenario, --account, --journal)",
+        nargs="?",
+        const=EMBEDDED,
+        default=os.environ.get(CLOUD_ENV) or None,
+        metavar="URL",
+        help="run the whole Action inside motobox: against the cloud at URL (default: "
+        f"${CLOUD_ENV}), or a new embedded one when no URL is given (implied by --scenario, "
+        "--account, --journal, --seal)",
     )
     action.add_argument(
         "--scenario", action="append", default=[], metavar="FILE", help="scenario file (repeatable)"
@@ -163,30 +214,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _print_exports(env: dict[str, str]) -> None:
-    import shlex
-
-    keys = sorted(k for k in env if k.startswith("AWS_") or k.lower().endswith("_proxy"))
-    keys += [k for k in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS") if k in env]
-    for key in keys:
-        print(f"export {key}={shlex.quote(env[key])}")
-    print("unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN")
-    sys.stdout.flush()
-
-
 def _cloud(args: argparse.Namespace) -> Any:
-    from motobox.cloud import Cloud
-
-    return Cloud(
+    """The cloud a command works with: a new embedded one, or the running one at --cloud."""
+    options: dict[str, Any] = dict(
         seal=getattr(args, "seal", False),
         scenarios=args.scenario,
         journal=args.journal,
-        port=args.port,
         account=args.account,
         region=args.region,
-        backend=args.backend,
-        tls=args.tls,
     )
+    url = getattr(args, "cloud", None)
+    if url:
+        given = [f"--{n}" for n in ("port", "tls", "backend") if getattr(args, n, None)]
+        if given:
+            raise UsageError(
+                f"{' and '.join(given)} describe a new cloud; with --cloud the running one "
+                "serves (leave them out, or unset MOTOBOX_CLOUD)"
+            )
+        from motobox.attach import AttachedCloud
+
+        return AttachedCloud(url, **options)
+    from motobox.cloud import DEFAULT_ACCOUNT, Cloud
+
+    options["account"] = args.account or DEFAULT_ACCOUNT
+    return Cloud(port=args.port, backend=args.backend, tls=args.tls, **options)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -209,17 +260,97 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0 if result.report.passed else 1
 
 
+def _exports(env: dict[str, str], cloud_url: str) -> str:
+    import shlex
+
+    keys = sorted(k for k in env if k.startswith("AWS_") or k.lower().endswith("_proxy"))
+    keys += [
+        k
+        for k in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS", "CURL_CA_BUNDLE")
+        if k in env
+    ]
+    lines = [f"export {key}={shlex.quote(env[key])}" for key in keys]
+    lines.append(f"export {CLOUD_ENV}={shlex.quote(cloud_url)}")
+    lines.append("unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN")
+    return "\n".join(lines) + "\n"
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
+    if args.detach:
+        return _serve_detached(args)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with _cloud(args) as cloud:
-        _print_exports(cloud.env(os.environ))
-        print(f"# motobox: cloud at {cloud.endpoint_url}, Ctrl-C to stop", file=sys.stderr)
+        exports = _exports(cloud.env(os.environ), cloud.endpoint_url)
+        if args.ready_fd is not None:  # a detached serve: the parent prints them
+            with os.fdopen(args.ready_fd, "w") as ready:
+                ready.write(exports)
+        else:
+            sys.stdout.write(exports)
+            sys.stdout.flush()
+        print(
+            f"# motobox: cloud at {cloud.endpoint_url} (pid {os.getpid()}); "
+            "stop it with Ctrl-C or motobox stop",
+            file=sys.stderr,
+            flush=True,
+        )
         _started()
+        def watch() -> None:  # the control API's stop
+            cloud.stop_requested.wait()
+            stop.set()
+
+        threading.Thread(target=watch, daemon=True).start()
         try:
             stop.wait()
         except KeyboardInterrupt:
             pass
+    return 0
+
+
+def _serve_detached(args: argparse.Namespace) -> int:
+    """Start ``motobox serve`` in the background, print its export lines once it answers."""
+    import subprocess
+    import tempfile
+
+    argv = [a for a in args.argv_given if a != "--detach"]
+    log = Path(tempfile.gettempdir()) / f"motobox-serve-{os.getpid()}.log"
+    read, write = os.pipe()
+    with open(log, "wb") as out:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "motobox", *argv, "--ready-fd", str(write)],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            pass_fds=(write,),
+            start_new_session=True,
+        )
+    os.close(write)
+    with os.fdopen(read) as ready:
+        exports = ready.read()  # EOF: the cloud answers, or the child died
+    if not exports:
+        child.wait(10)
+        problem = log.read_text(errors="replace").strip().splitlines()
+        raise UsageError(
+            (problem[-1].removeprefix("motobox: ") if problem else "motobox serve ended")
+            + f" (log: {log})"
+        )
+    sys.stdout.write(exports)
+    print(f"# motobox: serving in the background (pid {child.pid}, log {log})", file=sys.stderr)
+    return 0
+
+
+def _cmd_stop(args: argparse.Namespace) -> int:
+    from motobox.control import CloudClient
+
+    if not args.cloud:
+        raise UsageError(f"which cloud? give --cloud URL or set {CLOUD_ENV}")
+    CloudClient(args.cloud).stop()
+    print(
+        f"unset {CLOUD_ENV} AWS_ENDPOINT_URL AWS_DATA_PATH AWS_ACCESS_KEY_ID "
+        "AWS_SECRET_ACCESS_KEY AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE AWS_CA_BUNDLE "
+        "HTTP_PROXY HTTPS_PROXY http_proxy https_proxy NO_PROXY no_proxy REQUESTS_CA_BUNDLE "
+        "SSL_CERT_FILE NODE_EXTRA_CA_CERTS CURL_CA_BUNDLE"
+    )
     return 0
 
 
@@ -273,6 +404,7 @@ COMMANDS = {
     "serve": _cmd_serve,
     "check": _cmd_check,
     "doctor": _cmd_doctor,
+    "stop": _cmd_stop,
     "action": _cmd_action,
 }
 
@@ -289,6 +421,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
+        args.argv_given = list(sys.argv[1:] if argv is None else argv)
         if not args.command:
             parser.print_help()
             return 2

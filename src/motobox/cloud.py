@@ -150,7 +150,9 @@ class Cloud:
         self.proxy: EgressProxy | None = None
         self._embedded = False
         self.seal = seal
-        self.sealed: Any = None  # motobox.seal.Seal while a sealed cloud runs
+        self.sealed: Any = None  # motobox.sandbox.seal.Seal while a sealed cloud runs
+        #: Set when the control API is asked to stop the cloud (``motobox stop``).
+        self.stop_requested = threading.Event()
 
     # -- life cycle ---------------------------------------------------------------------
     def start(self) -> Cloud:
@@ -185,7 +187,9 @@ class Cloud:
             self.journal, backend, default_account=self.account, accounts=accounts, rules=rules
         )
         ssl_context = self._make_ca().server_context("127.0.0.1") if self.tls else None
-        handler = WSGIHandler(self.gateway)
+        from motobox.control import ControlAPI
+
+        handler = WSGIHandler(ControlAPI(self.gateway, self))
         try:
             self.server = Server(
                 handler, "127.0.0.1", self.port, ssl_context=ssl_context, name="motobox-cloud"
@@ -282,15 +286,43 @@ class Cloud:
         scheme = "https" if self.tls else "http"
         return f"{scheme}://127.0.0.1:{self.server.port}"
 
+    def facts(self) -> dict[str, Any]:
+        """What another process needs to use this cloud (the control API's ``cloud``)."""
+        assert self.ca, "the cloud is not started"
+        from motobox import __version__
+
+        return {
+            "motobox": __version__,
+            "endpoint_url": self.endpoint_url,
+            "proxy_url": self.proxy_url,
+            "ca_pem": self.ca.cert_pem.decode(),
+            "account": self.account,
+            "region": self.region,
+            "tls": self.tls,
+            "pid": os.getpid(),
+            "journal_seq": len(self.journal),
+            "journal_path": str(self.journal.path) if self.journal.path else None,
+        }
+
+    def request_stop(self) -> None:
+        """Ask whoever serves this cloud (``motobox serve``) to stop it."""
+        self.stop_requested.set()
+
     def add_stub(self, stub: Stub) -> None:
         """Answer requests to a non-AWS URL or host with ``stub`` instead of denying them."""
         self._stubs.append(stub)
         if self.proxy:
             self.proxy.add_stub(stub)
 
+    @property
+    def proxy_url(self) -> str:
+        """The egress proxy, as programs reach it."""
+        assert self.proxy, "the cloud is not started"
+        return self.proxy.url
+
     def env(self, parent: Mapping[str, str] | None = None) -> dict[str, str]:
         """The environment a program gets: isolated from real AWS, redirected to this cloud."""
-        assert self.state_dir and self.proxy, "the cloud is not started"
+        assert self.state_dir, "the cloud is not started"
         return build_program_env(
             os.environ if parent is None else parent,
             endpoint_url=self.endpoint_url,
@@ -298,7 +330,7 @@ class Cloud:
             credentials=self.credentials,
             state_dir=self.state_dir,
             ca_bundle=self.ca_bundle,
-            proxy_url=self.proxy.url,
+            proxy_url=self.proxy_url,
         )
 
     def env_for(self, account: str, region: str | None = None) -> dict[str, str]:

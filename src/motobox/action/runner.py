@@ -593,7 +593,7 @@ def run_action(
     env: Mapping[str, str] | None = None,
     echo: Echo | None = None,
     debug: bool = False,
-    cloud: bool = False,
+    cloud: bool | str = False,
     scenarios: Sequence[str | Path] = (),
     account: str | None = None,
     journal: str | Path | None = None,
@@ -604,8 +604,9 @@ def run_action(
     runner itself would have (default: this process's).
 
     With ``cloud`` (implied by ``scenarios``, ``account``, ``journal`` or ``seal``) the whole
-    action runs inside motobox: every step gets the embedded cloud's environment, and the
-    result's ``journal`` holds the calls. With ``seal`` every step runs in the sealed network
+    action runs inside motobox: every step gets the cloud's environment (a new embedded
+    cloud, or the running one whose URL ``cloud`` is), and the result's ``journal`` holds the
+    calls. With ``seal`` every step runs in the sealed network
     namespace (``motobox.sandbox.seal``)."""
     action_dir, action = load_action(Path(path).resolve())
     values = resolve_inputs(action, inputs or {}, str(action_dir / "action.yml"))
@@ -621,15 +622,19 @@ def run_action(
         if cloud or scenarios or account or journal or seal:
             from motobox.cloud import DEFAULT_ACCOUNT, Cloud
 
-            box = stack.enter_context(
-                Cloud(
-                    scenarios=scenarios,
-                    account=account or DEFAULT_ACCOUNT,
-                    journal=journal,
-                    region=region,
-                    seal=seal,
-                )
+            options: dict[str, Any] = dict(
+                scenarios=scenarios,
+                account=account or DEFAULT_ACCOUNT,
+                journal=journal,
+                region=region,
+                seal=seal,
             )
+            if isinstance(cloud, str) and cloud.startswith(("http://", "https://")):
+                from motobox.attach import AttachedCloud
+
+                box = stack.enter_context(AttachedCloud(cloud, **options))
+            else:
+                box = stack.enter_context(Cloud(**options))
             parent = box.env(parent)
         run = ActionRun(
             action_dir,

@@ -64,6 +64,8 @@ class Credentials:
 def _drop(name: str) -> bool:
     if name.startswith("AWS_") and name not in ALLOWED_AWS:
         return True
+    if name == "MOTOBOX_CLOUD":  # a motobox the program starts makes its own cloud
+        return True
     return name.upper() in PROXY_VARIABLES
 
 
