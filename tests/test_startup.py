@@ -18,7 +18,7 @@ from unittest import mock
 import pytest
 
 from motobox import usercache
-from motobox.emulation import core
+from motobox.aws import models
 from motobox.sandbox import environment
 
 
@@ -79,20 +79,20 @@ def test_the_model_loader_lists_services_from_the_cache_unless_a_user_has_models
 ) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     data = usercache.botocore_data()
-    first = core._cached_list_loader()
+    first = models._new_loader()
     assert _listings_of(data, lambda: first.list_available_services("service-2")) == 1
     expected = first.list_available_services("service-2")
     assert "sts" in expected and "s3" in expected
-    fresh = core._cached_list_loader()  # a later run: the list comes from the cache
+    fresh = models._new_loader()  # a later run: the list comes from the cache
     assert _listings_of(data, lambda: fresh.list_available_services("service-2")) == 0
     assert fresh.list_available_services("service-2") == expected
     assert fresh.load_service_model("sts", "service-2")["metadata"]["serviceId"] == "STS"
 
-    models = tmp_path / "models"  # a user's own model (as in ~/.aws/models) is found
-    (models / "myservice" / "2020-01-01").mkdir(parents=True)
-    (models / "myservice" / "2020-01-01" / "service-2.json").write_text("{}")
-    mine = core._cached_list_loader()
-    mine._search_paths = [str(models), *mine.search_paths]
+    own = tmp_path / "models"  # a user's own model (as in ~/.aws/models) is found
+    (own / "myservice" / "2020-01-01").mkdir(parents=True)
+    (own / "myservice" / "2020-01-01" / "service-2.json").write_text("{}")
+    mine = models._new_loader()
+    mine._search_paths = [str(own), *mine.search_paths]
     assert mine.list_available_services("service-2") == sorted([*expected, "myservice"])
 
 

@@ -295,6 +295,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             flush=True,
         )
         _started()
+
         def watch() -> None:  # the control API's stop
             cloud.stop_requested.wait()
             stop.set()

@@ -162,10 +162,9 @@ def _read_metadata(version_dir: Path) -> dict[str, Any] | None:
                     return dict(json.loads(match.group(1)))
                 except ValueError:
                     pass
-            import botocore.session
+            from motobox.aws.models import service_model
 
-            model = botocore.session.get_session().get_service_model(version_dir.parent.name)
-            return dict(model.metadata)
+            return dict(service_model(version_dir.parent.name).metadata)
     return None
 
 
@@ -350,10 +349,9 @@ def _identify_cbor(base: Call, names: list[str], environ: Mapping[str, Any], bod
 
 @functools.cache
 def _payload_member(service: str, operation: str) -> str | None:
-    import botocore.session
+    from motobox.aws.models import service_model
 
-    model = botocore.session.get_session().get_service_model(service)
-    shape = model.operation_model(operation).input_shape
+    shape = service_model(service).operation_model(operation).input_shape
     return shape.serialization.get("payload") if shape is not None else None
 
 

@@ -1,8 +1,10 @@
 """botocore's data as motobox reads it: one session, its service models, the endpoint data.
 
-    session()              one botocore session for the process, whose loader is the one
-                           moto's fixed loader also uses (``emulation.core``): a model read
-                           for a scenario check, a rule or moto is read once
+    loader()               one model loader for the process: moto's search paths and extras,
+                           the service list kept in the user's cache; moto reads through it
+                           too (``emulation.core``), so a model read for a scenario check, a
+                           rule or moto is read once
+    session()              one botocore session over that loader
     service_model(name)    a service's model (loaded when first asked for)
     endpoints_text()       the installed botocore's ``endpoints.json``
     dns_suffixes()         every DNS suffix of every partition (``amazonaws.com``, ``api.aws``,
@@ -35,15 +37,61 @@ from motobox import usercache
 _lock = threading.Lock()
 
 
+def _new_loader() -> Any:
+    """A botocore loader with moto's search paths and extras (``moto.core.loaders.Loader``,
+    written out here so that ``motobox check`` need not import moto: importing it imports
+    boto3, s3transfer and asyncio, ~0.5 s), whose list of services with a ``service-2`` model
+    comes from the user's cache when the search paths hold only botocore's and moto's own data
+    (a user's ``~/.aws/models`` is listed afresh every time)."""
+    import importlib.metadata
+    import importlib.util
+    import os
+
+    from botocore.loaders import Loader
+
+    spec = importlib.util.find_spec("moto")
+    moto_root = os.path.dirname(spec.origin) if spec and spec.origin else None
+    moto_version = importlib.metadata.version("moto")
+
+    class CachedListLoader(Loader):
+        BUILTIN_EXTRAS_TYPES = ["moto"]
+        listed: list[str] | None = None
+
+        def _find_extras(self, service_name: str, type_name: str, api_version: str) -> Any:
+            yield from super()._find_extras(service_name.replace("-", ""), type_name, api_version)
+
+        def list_available_services(self, type_name: str) -> list[str]:
+            own = {os.path.realpath(p) for p in (self.BUILTIN_DATA_PATH, moto_root) if p}
+            if type_name != "service-2" or any(
+                os.path.realpath(p) not in own and os.path.isdir(p) for p in self.search_paths
+            ):
+                return list(super().list_available_services(type_name))
+            if self.listed is None:
+                self.listed = usercache.cached(
+                    "model-services",
+                    f"{usercache.botocore_tag()}-moto{moto_version}",
+                    lambda: super(CachedListLoader, self).list_available_services(type_name),
+                    functools.partial(usercache.is_list_of, str),
+                )
+            return list(self.listed)
+
+    return CachedListLoader(extra_search_paths=[moto_root] if moto_root else [])
+
+
+@functools.cache
+def loader() -> Any:
+    """The one model loader of the process: moto reads models through it
+    (``emulation.core.fix_service_model_loader``), and so does ``session()``."""
+    return _new_loader()
+
+
 @functools.cache
 def session() -> Any:
-    """The process's botocore session (models through moto's shared loader)."""
+    """The process's botocore session, reading models through ``loader()``."""
     import botocore.session
 
-    from motobox.emulation.core import shared_loader
-
     core = botocore.session.Session()
-    core.register_component("data_loader", shared_loader())
+    core.register_component("data_loader", loader())
     return core
 
 

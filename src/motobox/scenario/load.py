@@ -259,21 +259,16 @@ def _describe(value: Any) -> str:
 # -- botocore checks ---------------------------------------------------------------------
 
 
-@functools.cache
-def _session() -> Any:
-    import botocore.session
-
-    return botocore.session.get_session()
-
-
-@functools.cache
 def _services() -> tuple[str, ...]:
-    return tuple(_session().get_available_services())
+    from motobox.aws.models import service_names
+
+    return service_names()
 
 
-@functools.cache
 def _service_model(name: str) -> Any:
-    return _session().get_service_model(name)
+    from motobox.aws.models import service_model
+
+    return service_model(name)
 
 
 def _check_service(service: str, where: str) -> str | None:
