@@ -8,7 +8,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from conftest import ROOT, read_journal, require
+import pytest
+
+from conftest import ROOT, read_journal
 from motobox.sandbox import java
 from motobox.sandbox.ca import CertificateAuthority
 from motobox.sandbox.environment import build_program_env
@@ -17,8 +19,17 @@ from real_clients import run_client, tail
 PROGRAM = ROOT / "tests" / "java" / "CallerIdentity.java"
 
 
+def jdk_tool(name: str) -> str:
+    """A tool of the machine's JDK (11+: ``java File.java`` runs a source file); make does not
+    install one."""
+    found = shutil.which(name)
+    if not found:
+        pytest.fail(f"{name} is not on PATH: install a JDK 11 or later", pytrace=False)
+    return found
+
+
 def test_a_java_httpclient_program_trusts_the_run_ca_and_calls_sts_sealed(tmp_path: Path) -> None:
-    jvm = require(Path(shutil.which("java") or "/usr/bin/java"))
+    jvm = jdk_tool("java")
     journal = tmp_path / "j.jsonl"
     done = run_client([jvm, str(PROGRAM)], sealed=True, journal=journal)
     assert done.returncode == 0, tail(done)
@@ -35,7 +46,7 @@ def test_the_java_trust_store_holds_the_system_cas_and_the_runs_and_checks_out(
 ) -> None:
     """keytool (the JDK's own reader) lists every system CA and the run's, with the store's
     integrity checked against its password."""
-    keytool = require(Path(shutil.which("keytool") or "/usr/bin/keytool"))
+    keytool = jdk_tool("keytool")
     ca = CertificateAuthority(workdir=tmp_path)
     bundle = ca.write_bundle(tmp_path / "ca.pem")
     options = java.tool_options(tmp_path, bundle, None)
