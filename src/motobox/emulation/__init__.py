@@ -20,13 +20,13 @@ import threading
 from collections.abc import Callable
 
 from motobox.emulation import core, s3
-from motobox.emulation.cloudformation import status
+from motobox.emulation.cloudformation import status, template_url
 
 #: Fixes by the moto service they patch ("core": every service).
 FIXES: dict[str, tuple[Callable[[], None], ...]] = {
     "core": (core.fix_method_names_per_request, core.fix_service_model_loader),
     "s3": (s3.fix_bucket_policy_conditions,),
-    "cloudformation": (status.fix_stack_resource_status,),
+    "cloudformation": (status.fix_stack_resource_status, template_url.fix_template_url_bucket),
 }
 _lock = threading.Lock()
 _done: set[str] = set()

@@ -10,7 +10,9 @@
      (``endpoint-rule-set-1.json`` per service for 1.28-1.30, ``endpoints.json`` below 1.28);
   3. gives it fake credentials (or none), a region, and config/credentials files of its own,
      so ``~/.aws`` is never read, and turns instance metadata off;
-  4. replaces every CA variable with the per-run bundle and sets the egress proxy.
+  4. replaces every CA variable with the per-run bundle, gives the JVM (which reads none of
+     them) a trust store with the system's CAs and the run's (``java.tool_options``), and sets
+     the egress proxy.
 
 The legacy endpoint data is written once per run into the run's state folder (the port
 changes per run); it costs a few milliseconds (measured in ``tests/test_environment.py``).
@@ -32,6 +34,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from motobox import usercache
+from motobox.sandbox import java
 
 #: AWS_* settings that change behaviour, not identity or destination: kept.
 ALLOWED_AWS = frozenset(
@@ -119,6 +122,9 @@ def build_program_env(
     if ca_bundle is not None:
         for name in CA_VARIABLES:
             env[name] = str(ca_bundle)
+        env["JAVA_TOOL_OPTIONS"] = java.tool_options(
+            state_dir, ca_bundle, env.get("JAVA_TOOL_OPTIONS")
+        )
     else:
         for name in CA_VARIABLES:
             env.pop(name, None)
