@@ -40,6 +40,7 @@ from moto.core.request import PRESERVED_HEADER_NAMES_ENVIRON_KEY
 from motobox import emulation
 from motobox.aws import wire
 from motobox.aws.identify import Call, identify, payload_member, summarize_params
+from motobox.aws.models import host_name, is_api_host
 from motobox.emulation.context import CloudContext, request_context
 from motobox.journal import Journal
 from motobox.transport import aws_chunked
@@ -175,9 +176,18 @@ def _moto_dispatcher() -> WSGIApp:
         return app
 
     class Dispatcher(DomainDispatcherApplication):
-        """Answers "which backend serves this host" once per host (it never changes)."""
+        """Answers "which backend serves this host" once per host (it never changes); an
+        unsigned call to an AWS API host (a sealed ``curl https://sts.amazonaws.com/``) goes
+        to the service its host names, as on AWS: moto 5.2.5 reads the service only from the
+        signature or the body, and sends the rest to S3."""
 
         hosts: dict[str | None, Any] = {}
+
+        def infer_service_region_host(self, environ: dict[str, Any], path: str) -> str | None:
+            host = environ.get("HTTP_HOST") or ""
+            if not environ.get("HTTP_AUTHORIZATION") and is_api_host(host):
+                return host_name(host)
+            return super().infer_service_region_host(environ, path)
 
         def get_backend_for_host(self, host: str | None) -> Any:
             if host in modules:
