@@ -149,7 +149,8 @@ class Cloud:
         self.proxy: EgressProxy | None = None
         self._embedded = False
         self.seal = seal
-        self.sealed: Any = None  # motobox.seal.Seal while a sealed cloud runs
+        self.sealed: Any = None  # motobox.sandbox.seal.Seal while a sealed cloud runs
+        self._seal_helper: Any = None  # its NamespaceHelper, from the start until the Seal
 
     # -- life cycle ---------------------------------------------------------------------
     def start(self) -> Cloud:
@@ -161,6 +162,10 @@ class Cloud:
         return self
 
     def _start(self) -> None:
+        if self.seal:  # first: the namespace helper starts up while moto loads
+            from motobox.sandbox.seal import NamespaceHelper
+
+            self._seal_helper = NamespaceHelper()
         self.state_dir = Path(tempfile.mkdtemp(prefix="motobox-", dir=state_root()))
         if self.backend_url:
             backend: Backend = RemoteBackend(self.backend_url)
@@ -213,7 +218,10 @@ class Cloud:
                     (proxy.port, proxy.process_request),
                 ],
                 direct=lambda conn, port: proxy.handle_connection(conn, port=port),
-            ).start()
+                helper=self._seal_helper,
+            )
+            self._seal_helper = None  # the Seal's now
+            self.sealed.start()
         from motobox.emulation.context import CloudContext
 
         self.gateway.cloud = CloudContext(
@@ -248,6 +256,9 @@ class Cloud:
                 ) from None
 
     def stop(self) -> None:
+        if self._seal_helper:  # the start failed before the seal
+            self._seal_helper.cancel()
+            self._seal_helper = None
         if self.sealed:
             self.sealed.stop()
             self.sealed = None
