@@ -50,8 +50,9 @@ too, in which the caller's uid and gid map to themselves (files the program writ
 the user, and it sees its own ids) and which owns the network namespace, so bringing ``lo`` up
 and binding 53, 80 and 443 need no privilege. A socket keeps the namespace it was made in:
 motobox accepts on them from the host's namespace and answers over the host's loopback. The
-namespaces live as long as motobox holds their descriptors, so this process exits at once. A
-failure is sent back as ``STEP ERRNO``; ``seal.py`` words it (naming the setting that refused).
+namespaces live as long as motobox holds their descriptors, so this process exits once they are
+handed over. A failure is sent back as ``STEP ERRNO``; ``seal.py`` words it (naming the setting
+that refused).
 """
 
 import ctypes

@@ -95,13 +95,11 @@ def supervised(
     child_env = dict(env)
     child_env["MOTOBOX_SUPERVISOR_PARENT"] = str(os.getpid())
     pass_fds: tuple[int, ...] = ()
-    mode = supervision_mode()
     if seal is not None:  # the supervisor joins the run's namespaces, then makes a PID one
         child_env["MOTOBOX_SEAL"] = seal.supervisor_env()
         pass_fds = seal.fds
-        mode = "pid-namespace"
     return subprocess.Popen(
-        [sys.executable, "-S", str(INIT), mode, "--", *argv],
+        [sys.executable, "-S", str(INIT), supervision_mode(), "--", *argv],
         env=child_env,
         start_new_session=True,
         pass_fds=pass_fds,
