@@ -50,6 +50,7 @@ $(TOOLS)/awscli/.stamp-any-user:
 	@rm -rf $(TOOLS)/awscli && $(ANY_USER_PYTHON) -m venv $(TOOLS)/awscli
 	@$(TOOLS)/awscli/bin/pip install $(PIP_QUIET) 'awscli>=1.33,<2' 2>&1 | grep -v '^WARNING: Location' || true
 	@$(TOOLS)/awscli/bin/aws --version >/dev/null || { echo "error: the AWS CLI did not install" >&2; exit 1; }
+	@chmod -R a+rX $(TOOLS)/awscli
 	@touch $@
 
 # What the tests that run motobox as another uid (sealing without root) need: a Python any user
