@@ -43,11 +43,28 @@ $(TOOLS)/wheelhouse/.stamp:
 	@ls $(TOOLS)/wheelhouse/taskcat-$(TASKCAT_VERSION)-*.whl >/dev/null || { echo "error: the wheelhouse lacks taskcat; see the pip output above" >&2; exit 1; }
 	@touch $@
 
-$(TOOLS)/awscli/.stamp:
+# Built on ANY_USER_PYTHON, so that the sealed tests run as another uid can run it too (the
+# stamp's name changed with that: an AWS CLI built on $(PYTHON) before is rebuilt).
+$(TOOLS)/awscli/.stamp-any-user:
 	@echo "==> installing the AWS CLI v1 into $(TOOLS)/awscli"
-	@rm -rf $(TOOLS)/awscli && $(PYTHON) -m venv $(TOOLS)/awscli
+	@rm -rf $(TOOLS)/awscli && $(ANY_USER_PYTHON) -m venv $(TOOLS)/awscli
 	@$(TOOLS)/awscli/bin/pip install $(PIP_QUIET) 'awscli>=1.33,<2' 2>&1 | grep -v '^WARNING: Location' || true
 	@$(TOOLS)/awscli/bin/aws --version >/dev/null || { echo "error: the AWS CLI did not install" >&2; exit 1; }
+	@chmod -R a+rX $(TOOLS)/awscli
+	@touch $@
+
+# What the tests that run motobox as another uid (sealing without root) need: a Python any user
+# can run (the machine's own may live in a home other users cannot enter) with motobox's
+# dependencies and pytest, but not motobox: those tests put the checkout's src first on
+# PYTHONPATH, so they always run the code under test.
+ANY_USER_PYTHON ?= /usr/bin/python3
+$(TOOLS)/any-user/.stamp: pyproject.toml
+	@echo "==> creating $(TOOLS)/any-user (motobox's dependencies on $(ANY_USER_PYTHON), for tests run as another uid)"
+	@rm -rf $(TOOLS)/any-user && $(ANY_USER_PYTHON) -m venv $(TOOLS)/any-user
+	@$(TOOLS)/any-user/bin/python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))' > $(TOOLS)/any-user/requirements.txt
+	@$(TOOLS)/any-user/bin/pip install $(PIP_QUIET) -r $(TOOLS)/any-user/requirements.txt pytest 2>&1 | grep -v '^WARNING: Location' || true
+	@$(TOOLS)/any-user/bin/python -c 'import moto, boto3, yaml, pytest' || { echo "error: $(TOOLS)/any-user is incomplete; see the pip output above" >&2; exit 1; }
+	@chmod -R a+rX $(TOOLS)/any-user
 	@touch $@
 
 # boto3 1.26 / botocore 1.29 predate AWS_ENDPOINT_URL: redirection goes through AWS_DATA_PATH.
@@ -63,7 +80,7 @@ tests/node/node_modules/.stamp: tests/node/package.json tests/node/package-lock.
 	@cd tests/node && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-tools: $(VENV)/.stamp toolcache $(TOOLS)/wheelhouse/.stamp $(TOOLS)/awscli/.stamp $(TOOLS)/boto-old/.stamp tests/node/node_modules/.stamp
+tools: $(VENV)/.stamp toolcache $(TOOLS)/wheelhouse/.stamp $(TOOLS)/awscli/.stamp-any-user $(TOOLS)/any-user/.stamp $(TOOLS)/boto-old/.stamp tests/node/node_modules/.stamp
 
 lint: $(VENV)/.stamp
 	@echo "==> ruff"

@@ -14,7 +14,9 @@ noise of a shared machine hits both alike:
   hold one entry per call made: motobox caches nothing);
 - 4 taskcat runs in parallel on one motobox, each in its own account, against the same 4 one
   after another;
-- the start-up cost of sealing: ``motobox run --seal -- true`` against ``motobox run -- true``.
+- the start-up cost of sealing: ``motobox run --seal -- true`` against ``motobox run -- true``,
+  for this user's path (``seal_startup``: root's under ``make bench``) and, run as root, for a
+  user without privilege (``seal_startup_userns``: as uid 65534, a user namespace).
 
 Prints a table and writes ``bench/results.json``. ``--quick`` for fewer calls and no taskcat.
 """
@@ -46,6 +48,7 @@ from botocore.config import Config
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 TASKCAT = ROOT / ".tools" / "taskcat" / "bin" / "taskcat"
+ANY_USER = ROOT / ".tools" / "any-user"
 KEY = "MOTOBOX123456789012"
 STS_BODY = "Action=GetCallerIdentity&Version=2011-06-15"
 CANNED = (
@@ -306,6 +309,26 @@ def warm_up() -> None:
         Server(kind).stop()
 
 
+def as_user(work: Path, uid: int = 65534) -> tuple[list[str], dict[str, str], Path]:
+    """``motobox`` as ``uid`` (a user without privilege, whose seal is a user namespace) from
+    ``.tools/any-user`` (``make tools``) and a compiled copy of this checkout's src the uid can
+    read, with a home of its own; run once unsealed first, as a second run of a user."""
+    root = work / "as-user"
+    shutil.copytree(ROOT / "src" / "motobox", root / "src" / "motobox")
+    python = str(ANY_USER / "bin" / "python")
+    subprocess.run([python, "-m", "compileall", "-q", str(root / "src")], check=True)
+    home = root / "home"
+    home.mkdir()
+    os.chown(home, uid, uid)
+    for path in (work, root, *root.rglob("*")):
+        path.chmod(path.stat().st_mode | 0o444 | (0o111 if path.is_dir() else 0))
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "PYTHONPATH": str(root / "src")}
+    ids = [f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
+    motobox = ["setpriv", *ids, "--", python, "-m", "motobox"]
+    subprocess.run([*motobox, "run", "--", "true"], check=True, env=env, cwd=home)
+    return motobox, env, home
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer calls, no taskcat runs")
@@ -363,19 +386,28 @@ def main(argv: Sequence[str] | None = None) -> int:
                         made = n + min(20, n) + 1
                         if entries != made:
                             raise SystemExit(f"bench: the journal holds {entries} calls of {made}")
-        from motobox.sandbox.seal import sealing_problem
+        from motobox.sandbox.seal import can_seal
 
-        if sealing_problem() is None:
-            for r in range(rounds):
-                log(f"  seal round {r + 1}/{rounds}: motobox run [--seal] -- true")
+        # Each path's sealing cost against the same user's unsealed run: this user's path
+        # (root's under make bench) and, as root, the path of a user without privilege too.
+        sealers: dict[str, tuple[list[str], dict[str, str] | None, Path | None]] = {}
+        if can_seal()[0]:
+            sealers["seal_startup"] = ([str(BIN / "motobox")], None, None)
+        if os.geteuid() == 0 and (ANY_USER / ".stamp").exists():
+            sealers["seal_startup_userns"] = as_user(work)
+        for r in range(rounds):
+            for name, (motobox, env, cwd) in sealers.items():
+                log(f"  seal round {r + 1}/{rounds} ({name}): motobox run [--seal] -- true")
                 for kind, extra in (("unsealed", []), ("sealed", ["--seal"])):
                     started = time.perf_counter()
                     subprocess.run(
-                        [str(BIN / "motobox"), "run", *extra, "--", "true"],
+                        [*motobox, "run", *extra, "--", "true"],
                         check=True,
                         stdout=subprocess.DEVNULL,
+                        env=env,
+                        cwd=cwd,
                     )
-                    add("seal_startup", kind, time.perf_counter() - started)
+                    add(name, kind, time.perf_counter() - started)
         for name, sides in samples.items():
             med = {side: statistics.median(values) for side, values in sides.items()}
             if name == "overhead":
@@ -384,7 +416,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "on": med["on"],
                     "ratio": med["on"] / med["off"],
                 }
-            elif name == "seal_startup":
+            elif name.startswith("seal_startup"):
                 figures[name] = {
                     "unsealed_s": med["unsealed"],
                     "sealed_s": med["sealed"],

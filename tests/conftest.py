@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,8 @@ AWS_CLI = TOOLS / "awscli" / "bin" / "aws"
 OLD_PYTHON = TOOLS / "boto-old" / "bin" / "python"
 NODE_DIR = ROOT / "tests" / "node"
 MOTOBOX = [sys.executable, "-m", "motobox"]
+ANY_USER = TOOLS / "any-user"  # motobox's dependencies on a Python any uid can run
+SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
 
 
 def require(path: Path) -> str:
@@ -67,3 +71,88 @@ def ops(records: list[dict]) -> list[str]:
 def clean_env() -> dict[str, str]:
     """Our environment without any AWS settings of the machine."""
     return {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+
+
+class OtherUser:
+    """Runs motobox and programs as ``uid``, not root: CI runs as root, and root without
+    capabilities is no stand-in for a user (mapping uid 0 into a user namespace needs
+    CAP_SETFCAP). What the uid runs must be readable by it: the checkout's ``src`` is copied
+    into a world-readable folder (so the code under test is always this checkout's), and
+    ``.tools/any-user``, the AWS CLI and ``tests/node`` are used where they are, or linked
+    (copied across file systems) into that folder when the clone is closed to the uid."""
+
+    def __init__(self, uid: int, base: Path) -> None:
+        self.uid = uid
+        self.base = base
+        leave_out = shutil.ignore_patterns("__pycache__", "*.egg-info")  # no installed motobox
+        shutil.copytree(ROOT / "src", base / "src", ignore=leave_out)
+        tools = {"any-user": ANY_USER, "awscli": AWS_CLI.parents[1], "node": NODE_DIR}
+        self.tools = {name: self._readable(name, path) for name, path in tools.items()}
+        (base / "src").chmod(0o755)
+        for folder, dirs, files in os.walk(base / "src"):
+            for name in [*dirs, *files]:
+                path = Path(folder, name)
+                path.chmod(path.stat().st_mode | 0o444 | (0o111 if path.is_dir() else 0))
+        self.python = str(self.tools["any-user"] / "bin" / "python")
+        self.home = self.folder("home")
+        self.env = {
+            "PATH": f"{self.tools['any-user'] / 'bin'}:{SYSTEM_PATH}",
+            "HOME": str(self.home),
+            "PYTHONPATH": str(base / "src"),
+            "LANG": "C.UTF-8",
+        }
+
+    def _readable(self, name: str, path: Path) -> Path:
+        require(path)
+        if subprocess.run(self.argv(["test", "-r", str(path)])).returncode == 0:
+            return path
+        staged = self.base / name
+        if subprocess.run(["cp", "-al", str(path), str(staged)]).returncode != 0:
+            shutil.rmtree(staged, ignore_errors=True)
+            subprocess.run(["cp", "-a", str(path), str(staged)], check=True)
+        return staged
+
+    @property
+    def aws(self) -> list[str]:
+        """The AWS CLI, its script run by its own Python (a staged copy's shebang is stale)."""
+        cli = self.tools["awscli"]
+        return [str(cli / "bin" / "python"), str(cli / "bin" / "aws")]
+
+    def argv(self, argv: Sequence[str]) -> list[str]:
+        ids = [f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups"]
+        return ["setpriv", *ids, "--", *argv]
+
+    def folder(self, name: str) -> Path:
+        """A new folder the uid owns (a workspace, a place for journals)."""
+        path = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=self.base))
+        path.chmod(0o755)
+        os.chown(path, self.uid, self.uid)
+        return path
+
+    def motobox_argv(self, args: Sequence[str]) -> list[str]:
+        """``motobox ARGS`` as the uid, inside a loopback-only namespace (``offline``)."""
+        return offline(self.argv([self.python, "-m", "motobox", *args]))
+
+    def motobox(
+        self, args: Sequence[str], *, cwd: Path | None = None, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            self.motobox_argv(args),
+            cwd=cwd or self.home,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+
+@pytest.fixture(scope="session")
+def other_user() -> Iterator[OtherUser]:
+    """uid 65534 (nobody), set up once per test process."""
+    require(ANY_USER / ".stamp")
+    base = Path(tempfile.mkdtemp(prefix="motobox-as-uid-"))
+    base.chmod(0o755)
+    try:
+        yield OtherUser(65534, base)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

@@ -4,6 +4,7 @@ is shown by `make bench`, never by a timed test)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -40,4 +41,6 @@ def test_bench_quick_run_writes_every_named_figure(tmp_path: Path) -> None:
     assert set(figures["floor_p50_sts"]) == {"floor", "motobox", "ratio"}
     assert set(figures["journal_rules_overhead"]) == {"off", "on", "ratio"}
     assert set(figures["seal_startup"]) == {"unsealed_s", "sealed_s", "ratio"}
+    if os.geteuid() == 0:  # as root, the path of a user without privilege is measured too
+        assert set(figures["seal_startup_userns"]) == {"unsealed_s", "sealed_s", "ratio"}
     assert "p50_sts_ms" in done.stdout  # the table

@@ -71,7 +71,8 @@ def test_any_other_host_gets_motobox_403_and_is_journaled_as_denied(tmp_path: Pa
     assert done.returncode == 0, done.stderr
     assert "status 403" in done.stdout
     assert "motobox denied egress to example.com" in done.stdout
-    [record] = read_journal(journal)
+    seal, record = read_journal(journal)  # a sealed run's journal opens with its path
+    assert seal["kind"] == "seal"
     assert record["kind"] == "egress" and record["action"] == "deny"
     assert record["url"] == "https://example.com/" and record["status"] == 403
 

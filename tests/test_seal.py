@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from conftest import AWS_CLI, NODE_DIR, ROOT, TASKCAT, motobox, read_journal, require
-from motobox.errors import UsageError
 from motobox.sandbox.seal import dns_answer
 
 # The program is stripped of every redirection but the CA variables and the seal itself.
@@ -57,6 +56,7 @@ def test_boto3_without_endpoint_or_proxy_reaches_only_the_mock(tmp_path: Path) -
         "example.com 403 motobox denied egress to example.com",
     ]
     records = read_journal(journal)
+    assert records[0] == {"seq": 1, "kind": "seal", "path": "root", "uid": 0, "gid": 0}
     names = {r["name"] for r in records if r["kind"] == "dns"}
     assert {"sts.amazonaws.com", "example.com"} <= names
     assert "sealed-bucket.s3.us-west-2.amazonaws.com" in names  # virtual-hosted S3
@@ -223,15 +223,6 @@ def test_action_steps_run_sealed(tmp_path: Path) -> None:
     assert "motobox denied egress to example.com" in done.stdout
 
 
-def test_without_root_seal_is_one_line_and_exit_2(monkeypatch: pytest.MonkeyPatch) -> None:
-    from motobox.cloud import Cloud
-
-    monkeypatch.setattr(os, "geteuid", lambda: 1000)
-    with pytest.raises(UsageError, match="--seal needs root here") as exc:
-        Cloud(seal=True).start()
-    assert "\n" not in exc.value.line()
-
-
 def _query(name: str, qtype: int) -> bytes:
     labels = b"".join(bytes([len(p)]) + p.encode() for p in name.split("."))
     return (
@@ -272,7 +263,8 @@ def test_the_pytest_marker_seals_a_test(tmp_path: Path) -> None:
         "    code = 'import socket; print(socket.gethostbyname(\"anything.example\"))'\n"
         "    result = motobox_cloud.run([sys.executable, '-c', code])\n"
         "    assert result.stdout.strip() == '127.0.0.1'\n"
-        "    assert motobox_cloud.journal.records[0]['name'] == 'anything.example'\n"
+        "    assert motobox_cloud.journal.records[0]['path'] == 'root'\n"
+        "    assert motobox_cloud.journal.dns()[0]['name'] == 'anything.example'\n"
     )
     import subprocess
 
@@ -290,7 +282,8 @@ def test_the_pytest_marker_seals_a_test(tmp_path: Path) -> None:
 def test_doctor_says_whether_this_machine_can_seal() -> None:
     done = motobox(["doctor"])
     assert done.returncode == 0
-    assert "ok  sealing " in done.stdout
+    assert "ok  sealing                seal: root (" in done.stdout
+    assert "ok  process supervision    pid-namespace (" in done.stdout
 
 
 def _cmdline(pid: int) -> str:

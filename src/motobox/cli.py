@@ -121,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--seal",
         action="store_true",
         help="run the program in a network namespace of its own where every name resolves "
-        "to motobox (needs root)",
+        "to motobox (root, or any user where user namespaces are allowed; see motobox doctor)",
     )
     run.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARG...]")
 
@@ -208,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--seal",
         action="store_true",
         help="run every step in a network namespace of its own where every name resolves to "
-        "motobox (needs root)",
+        "motobox (root, or any user where user namespaces are allowed; see motobox doctor)",
     )
     action.add_argument("--debug", action="store_true", help="show ::debug:: lines")
     return parser

@@ -153,6 +153,7 @@ class Cloud:
         self.sealed: Any = None  # motobox.sandbox.seal.Seal while a sealed cloud runs
         #: Set when the control API is asked to stop the cloud (``motobox stop``).
         self.stop_requested = threading.Event()
+        self._seal_helper: Any = None  # its NamespaceHelper, from the start until the Seal
 
     # -- life cycle ---------------------------------------------------------------------
     def start(self) -> Cloud:
@@ -164,6 +165,10 @@ class Cloud:
         return self
 
     def _start(self) -> None:
+        if self.seal:  # first: the namespace helper starts up while moto loads
+            from motobox.sandbox.seal import NamespaceHelper
+
+            self._seal_helper = NamespaceHelper()
         self.state_dir = Path(tempfile.mkdtemp(prefix="motobox-", dir=state_root()))
         if self.backend_url:
             backend: Backend = RemoteBackend(self.backend_url)
@@ -218,7 +223,10 @@ class Cloud:
                 self._make_ca().cert_pem,
                 forwards=[(server.port, server.serve_socket), (proxy.port, proxy.serve_socket)],
                 direct=proxy.serve_direct,
-            ).start()
+                helper=self._seal_helper,
+            )
+            self._seal_helper = None  # the Seal's now
+            self.sealed.start()
         from motobox.emulation.context import CloudContext
 
         self.gateway.cloud = CloudContext(
@@ -253,6 +261,9 @@ class Cloud:
                 ) from None
 
     def stop(self) -> None:
+        if self._seal_helper:  # the start failed before the seal
+            self._seal_helper.cancel()
+            self._seal_helper = None
         if self.sealed:
             self.sealed.stop()
             self.sealed = None

@@ -2,14 +2,17 @@
 
     run_program(argv, env)
       -> resolve argv[0] on the env's PATH, like a shell (127 not found, 126 not executable)
-      -> start ``_init.py`` (the supervisor: PID namespace or subreaper, see its docstring)
-         in a session of its own, so a terminal's Ctrl-C reaches motobox once and motobox
-         forwards it
+      -> supervised(): start ``_init.py`` (the supervisor: PID namespace or subreaper, see its
+         docstring) in a session of its own, so a terminal's Ctrl-C reaches motobox once and
+         motobox forwards it; in a sealed run with the namespaces' descriptors and
+         ``MOTOBOX_SEAL``, so that it joins them (and then always makes a PID namespace)
       -> forward SIGINT/SIGTERM/SIGHUP received meanwhile; collect or tee the output
-      -> on ``timeout``: SIGTERM, a short grace, then SIGKILL of the supervisor, which takes
-         the program and everything it started with it; exit code 124
+      -> on ``timeout``: SIGTERM, a short grace, then ``end()``: the supervisor's END signal,
+         on which it kills the program and everything it started; exit code 124
 
-The exit code is the program's, 128+N when signal N killed it.
+The exit code is the program's, 128+N when signal N killed it. The mode is probed once per
+process: ``pid-namespace`` for root, ``subreaper`` for anyone else outside a sealed run (a PID
+namespace would need a user namespace, where ``sudo`` no longer works).
 """
 
 from __future__ import annotations
@@ -92,9 +95,9 @@ def supervised(
     child_env = dict(env)
     child_env["MOTOBOX_SUPERVISOR_PARENT"] = str(os.getpid())
     pass_fds: tuple[int, ...] = ()
-    if seal is not None:
+    if seal is not None:  # the supervisor joins the run's namespaces, then makes a PID one
         child_env["MOTOBOX_SEAL"] = seal.supervisor_env()
-        pass_fds = (seal.netns_fd,)
+        pass_fds = seal.fds
     return subprocess.Popen(
         [sys.executable, "-S", str(INIT), supervision_mode(), "--", *argv],
         env=child_env,
@@ -102,6 +105,18 @@ def supervised(
         pass_fds=pass_fds,
         **popen,
     )
+
+
+def end(proc: subprocess.Popen[bytes]) -> None:
+    """End a supervised run now: ``_init.END`` makes the supervisor kill everything the
+    program started and exit (a SIGKILL would leave a subreaper's orphans running); SIGKILL
+    only if it has not exited after a grace."""
+    try:
+        proc.send_signal(_init.END)
+        proc.wait(timeout=GRACE_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def run_program(
@@ -170,13 +185,11 @@ def run_program(
             try:
                 proc.wait(timeout=GRACE_S)
             except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+                end(proc)
             code = 124
     finally:
         if proc.poll() is None:  # motobox is being interrupted: take the program down too
-            proc.kill()
-            proc.wait()
+            end(proc)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     for t in pumps:

@@ -7,18 +7,40 @@
     egress (direct)     <-- accept loop --------   127.0.0.1:80, 127.0.0.1:443 (TLS, SNI)
     DNS answers         <-- recvfrom loop ------   127.0.0.1:53/udp: every name -> 127.0.0.1
 
-How: a thread of motobox calls ``unshare(CLONE_NEWNET)`` (a network namespace is per thread),
-brings ``lo`` up and creates the listening sockets there; a socket keeps the namespace it was
-made in, so motobox's other threads accept on them while they talk to the cloud over the host's
-loopback. The program joins the namespace through a descriptor of it (``setns`` in the
-supervisor, ``_init.py``), gets a private mount namespace in which ``/etc/resolv.conf``,
-``/etc/hosts``, ``/etc/nsswitch.conf`` (no ``resolve``: glibc would ask systemd-resolved over a
-Unix socket) and the system CA bundle (with the per-run CA appended) are bind-mounted from the
-run's state folder, and its own PID namespace as every run does.
+How, the same for root and for a user without privilege:
 
-``setns`` into a network namespace needs CAP_SYS_ADMIN, so sealing needs root here; the portable
-way for a user without it (a user namespace, with forwarders over Unix sockets) is not built,
-and ``--seal`` says so and exits 2 rather than run unsealed.
+1. ``NamespaceHelper`` starts ``_init.py namespaces``, a helper process (only a single-threaded
+   process may enter a new user namespace, and motobox has threads by then). It makes the
+   network namespace, brings ``lo`` up, binds every listening socket above inside it (the
+   cloud's and the proxy's once motobox sends their ports), sends them with descriptors of its
+   namespaces back over a socketpair (SCM_RIGHTS) and exits. A socket keeps the namespace it
+   was made in: motobox's threads, in the host's namespace, accept on them and hand each
+   connection to the callables given to ``Seal`` (``forwards``, ``direct``), which reach the
+   cloud over the host's loopback.
+2. Every process of the run (the program, an Action's steps, Lambda functions) starts through
+   ``process.supervised``, whose supervisor joins the namespaces through those descriptors
+   (``MOTOBOX_SEAL``, see ``_init.py``), makes a private mount namespace in which
+   ``/etc/resolv.conf``, ``/etc/hosts``, ``/etc/nsswitch.conf`` (no ``resolve``: glibc would ask
+   systemd-resolved over a Unix socket) and the system CA bundle (with the per-run CA
+   appended) are bind-mounted from the run's state folder, and a PID namespace.
+3. The journal's first record names the path taken: ``{"kind": "seal", "path": "userns", ...}``.
+
+The two paths differ in one flag of the helper's ``unshare``. ``root`` (root with
+CAP_SYS_ADMIN): the network namespace belongs to the host's user namespace, so root's programs
+keep root's meaning outside (files of other users, devices). ``userns`` (anyone else): a user
+namespace comes first, in which the user's uid and gid map to themselves and which owns the
+network namespace: bringing ``lo`` up, binding 53/80/443 and the mounts need no privilege, the
+program sees its own ids, files it writes belong to the user, and after ``exec`` it holds no
+capability (it cannot undo the mounts). Where the kernel refuses the user namespace
+(``user.max_user_namespaces=0``, Ubuntu's ``kernel.apparmor_restrict_unprivileged_userns=1``,
+Debian's ``kernel.unprivileged_userns_clone=0``, a container's seccomp profile) ``--seal``
+exits 2 with one line that names the setting and the way out; it never runs unsealed.
+
+Cost, measured on this (shared, 2-core) machine: the helper from start to hand-over takes
+67-76 ms (a ``python -S`` start importing ``socket`` and ``ctypes``), where root's namespace
+used to be made in a thread of motobox in ~1 ms. ``Cloud`` starts the helper before moto loads,
+so that time runs beside moto's import: the run then waits ~4 ms for it. Worth it for one code
+path that serves both kinds of user.
 
 The DNS answers are written here from the wire format (RFC 1035): a question is parsed, A gets
 127.0.0.1, any other type an empty NOERROR answer (AAAA included: an error would make resolvers
@@ -27,63 +49,191 @@ give up), each question journaled. A library for 40 lines of packing was not wor
 
 from __future__ import annotations
 
-import ctypes
-import fcntl
+import errno
 import os
 import socket
 import struct
+import subprocess
+import sys
+import tempfile
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from motobox.errors import UsageError
 from motobox.journal import Journal
+from motobox.sandbox import _init
 
-CLONE_NEWNET = 0x40000000
-SIOCGIFFLAGS, SIOCSIFFLAGS = 0x8913, 0x8914
-IFF_UP = 0x1
+INIT = Path(_init.__file__)
+CAP_SYS_ADMIN = 21
 SYSTEM_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt")
 NSSWITCH = "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\n"
 HOSTS = "127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n"
+WAY_OUT = "run motobox as root, or leave --seal out"
 
 
-def sealing_problem() -> str | None:
-    """Why this machine cannot seal a run, or None."""
+def seal_path() -> str:
+    """``root`` when this process may make and join network namespaces itself (root with
+    CAP_SYS_ADMIN), else ``userns``."""
     if os.geteuid() != 0:
+        return "userns"
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("CapEff:"):
+            return "root" if int(line.split()[1], 16) >> CAP_SYS_ADMIN & 1 else "userns"
+    return "userns"
+
+
+def _sysctl(name: str) -> str | None:
+    try:
+        return Path("/proc/sys", *name.split(".")).read_text().strip()
+    except OSError:
+        return None
+
+
+def refusal(path: str, step: str, err: int) -> str:
+    """One line for a step the kernel refused to the namespace helper: the setting that
+    refused it, when one can be named, and the way out."""
+    reason = f"{step}: {os.strerror(err)}"
+    if step.startswith("tcp:") and err == errno.EADDRINUSE:
+        port = step[4:]
+        return f"--seal: port {port} is motobox's own inside the sealed run; pick another --port"
+    if path == "root":
+        return f"--seal: the kernel refused a network namespace ({reason}); leave --seal out"
+    if _sysctl("kernel.apparmor_restrict_unprivileged_userns") == "1":
         return (
-            "--seal needs root here (joining a network namespace needs CAP_SYS_ADMIN); run "
-            "motobox as root, e.g. in the CI container, or leave --seal out"
+            "--seal: AppArmor refuses user namespaces to unprivileged programs here "
+            f"(kernel.apparmor_restrict_unprivileged_userns=1; {reason}); set it to 0 "
+            f"(sysctl -w), or give {sys.executable} an AppArmor profile with `userns,`, "
+            f"{WAY_OUT}"
         )
-    if not Path("/proc/self/ns/net").exists():
-        return "--seal needs Linux network namespaces (/proc/self/ns/net is missing)"
-    return None
+    if _sysctl("kernel.unprivileged_userns_clone") == "0":
+        return (
+            "--seal: user namespaces are refused to unprivileged users here "
+            f"(kernel.unprivileged_userns_clone=0; {reason}); set it to 1 (sysctl -w), {WAY_OUT}"
+        )
+    limit = _sysctl("user.max_user_namespaces")
+    if limit == "0":
+        return (
+            "--seal: user namespaces are disabled here (user.max_user_namespaces=0); raise it "
+            f"(sysctl -w user.max_user_namespaces=15000), {WAY_OUT}"
+        )
+    if step == "unshare" and err == errno.ENOSPC:
+        return (
+            f"--seal: no user namespace is left (user.max_user_namespaces={limit} reached); "
+            f"end some or raise the limit (sysctl -w), {WAY_OUT}"
+        )
+    return (
+        f"--seal: the kernel refused a user namespace to this user ({reason}; a container's "
+        f"seccomp profile refuses them unless it allows unshare); allow them, {WAY_OUT}"
+    )
+
+
+@dataclass
+class Namespaces:
+    """What ``NamespaceHelper.finish`` hands back: the namespaces' descriptors (``userns_fd`` -1 on
+    the root path) and the sockets bound inside, by TCP port, and the DNS one."""
+
+    path: str
+    netns_fd: int
+    userns_fd: int
+    listeners: dict[int, socket.socket] = field(default_factory=dict)
+    dns: socket.socket | None = None
+
+    @property
+    def fds(self) -> tuple[int, ...]:
+        return (self.netns_fd,) if self.userns_fd < 0 else (self.netns_fd, self.userns_fd)
+
+    def close(self) -> None:
+        for sock in [*self.listeners.values(), *([self.dns] if self.dns else [])]:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked in accept/recvfrom
+            except OSError:
+                pass
+            sock.close()
+        self.listeners.clear()
+        self.dns = None
+        for fd in self.fds:
+            if fd >= 0:
+                os.close(fd)
+        self.netns_fd = self.userns_fd = -1
+
+
+class NamespaceHelper:
+    """``_init.py namespaces``, started as early as the run allows (``Cloud`` starts it before
+    moto loads, so its Python start-up, ~40 ms, runs beside that); ``finish`` sends the ports
+    of motobox's own servers and takes the namespaces and sockets back (module docstring)."""
+
+    def __init__(self) -> None:
+        self.path = seal_path()
+        if not Path("/proc/self/ns/net").exists():
+            raise UsageError("--seal needs Linux namespaces (/proc/self/ns/net is missing)")
+        self._channel, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        with theirs:  # closed here once the helper has it: its exit ends our receive
+            self._helper = subprocess.Popen(
+                [sys.executable, "-S", str(INIT), "namespaces", str(theirs.fileno()), self.path],
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+
+    def finish(self, tcp_ports: list[int]) -> Namespaces:
+        """The namespaces, and sockets on 80, 443, each of ``tcp_ports`` and 53/udp inside;
+        ``UsageError`` (one line) when the kernel refused a step."""
+        try:
+            self._channel.send(" ".join(map(str, tcp_ports)).encode() or b" ")
+        except OSError:
+            pass  # the helper has failed and exited: its answer waits to be read
+        with self._channel:
+            message, fds, _, _ = socket.recv_fds(self._channel, 256, 2 + 2 + len(tcp_ports) + 1)
+        if message == b"ok":  # it exits now; not waited for here (~5 ms of Python's exit)
+            threading.Thread(target=self._helper.communicate, daemon=True).start()
+        else:
+            _, stderr = self._helper.communicate()
+            for fd in fds:
+                os.close(fd)
+            if not message:  # the helper died before it could say why
+                last = stderr.decode(errors="replace").strip().splitlines()[-1:]
+                raise UsageError(f"--seal: the namespace helper failed: {''.join(last)}")
+            step, _, err = message.decode().partition(" ")
+            raise UsageError(refusal(self.path, step, int(err)))
+        made = Namespaces(self.path, fds[0], fds[1] if self.path == "userns" else -1)
+        sockets = [socket.socket(fileno=fd) for fd in fds[len(made.fds) :]]
+        made.listeners = dict(zip([80, 443, *tcp_ports], sockets[:-1], strict=True))
+        made.dns = sockets[-1]
+        return made
+
+    def cancel(self) -> None:
+        """The run will not seal after all (its start failed): the helper exits."""
+        self._channel.close()
+        self._helper.wait()
 
 
 def can_seal() -> tuple[bool, str]:
-    """Whether ``--seal`` works here: tried for real, in a thread that is then discarded."""
-    problem = sealing_problem()
-    if problem:
-        return False, problem
-    result: list[int] = []
+    """Whether ``--seal`` works for this user: a sealed ``true`` run for real."""
+    from motobox.sandbox.process import supervised
 
-    def probe() -> None:
-        libc = ctypes.CDLL(None, use_errno=True)
-        result.append(0 if libc.unshare(CLONE_NEWNET) == 0 else ctypes.get_errno())
-
-    thread = threading.Thread(target=probe)
-    thread.start()
-    thread.join()
-    if result and result[0]:
-        return False, f"unshare(CLONE_NEWNET) fails here: {os.strerror(result[0])}"
-    return True, "network and mount namespaces (run --seal: every name resolves to motobox)"
-
-
-def _lo_up() -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        ifreq = struct.pack("16sH14x", b"lo", 0)
-        flags = struct.unpack("16sH14x", fcntl.ioctl(s, SIOCGIFFLAGS, ifreq))[1]
-        fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | IFF_UP))
+    with tempfile.TemporaryDirectory(prefix="motobox-doctor-") as state:
+        seal = Seal(Journal(), Path(state), b"", forwards=[], direct=lambda conn, port: None)
+        try:
+            seal.start()
+        except UsageError as exc:
+            return False, exc.line()
+        try:
+            done = supervised(["true"], os.environ, seal=seal, stderr=subprocess.PIPE)
+            _, err = done.communicate()
+        finally:
+            seal.stop()
+    if done.returncode != 0:
+        return False, err.decode(errors="replace").strip() or f"exit {done.returncode}"
+    if seal.path == "root":
+        return True, "seal: root (network and mount namespaces; every name resolves to motobox)"
+    return True, (
+        f"seal: userns (user, network, mount and PID namespaces; uid {os.geteuid()} and gid "
+        f"{os.getegid()} map to themselves; every name resolves to motobox)"
+    )
 
 
 def dns_answer(query: bytes) -> tuple[bytes, str, int] | None:
@@ -138,73 +288,44 @@ class Seal:
         *,
         forwards: list[tuple[int, Callable[[socket.socket, Any], None]]],
         direct: Callable[[socket.socket, int], None],
+        helper: NamespaceHelper | None = None,
     ) -> None:
         self.journal = journal
+        self._helper = helper  # started earlier by the caller, or by start()
         self.state_dir = state_dir
         self.ca_pem = ca_pem
         self.forwards = forwards
         self.direct = direct
-        self.netns_fd = -1
-        self._sockets: list[socket.socket] = []
+        self.path = ""  # "root" or "userns" once started
+        self._namespaces: Namespaces | None = None
         self._stopping = threading.Event()
-        self._loops: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
         self.mounts: list[tuple[str, str]] = []
 
     # -- life cycle ----------------------------------------------------------------------
     def start(self) -> Seal:
-        problem = sealing_problem()
-        if problem:
-            raise UsageError(problem)
-        failure: list[BaseException] = []
-        ready = threading.Event()
-
-        def enter() -> None:
-            try:
-                libc = ctypes.CDLL(None, use_errno=True)
-                if libc.unshare(CLONE_NEWNET) != 0:
-                    err = ctypes.get_errno()
-                    raise UsageError(f"--seal: unshare(CLONE_NEWNET) failed: {os.strerror(err)}")
-                _lo_up()
-                tid = threading.get_native_id()
-                self.netns_fd = os.open(f"/proc/self/task/{tid}/ns/net", os.O_RDONLY)
-                self._listen()
-            except BaseException as exc:
-                failure.append(exc)
-            finally:
-                ready.set()
-
-        thread = threading.Thread(target=enter, name="motobox-seal-setup")
-        thread.start()
-        ready.wait()
-        thread.join()
-        if failure:
+        helper, self._helper = self._helper or NamespaceHelper(), None
+        ns = self._namespaces = helper.finish([port for port, _ in self.forwards])
+        self.path = ns.path
+        self.journal.append(
+            {"kind": "seal", "path": ns.path, "uid": os.geteuid(), "gid": os.getegid()}
+        )
+        try:
+            self._write_files()
+        except BaseException:
             self.stop()
-            raise failure[0]
-        # The loops start here, in a thread of the host's namespace (a thread inherits its
-        # creator's): what they hand on reaches the cloud over the host's loopback.
-        for target, args in self._loops:
-            threading.Thread(target=target, args=args, daemon=True, name="motobox-seal").start()
-        self._write_files()
+            raise
+        for port, accept in self.forwards:
+            self._serve_tcp(ns.listeners[port], accept)
+        self._serve_tcp(ns.listeners[80], lambda conn, addr: self.direct(conn, 80))
+        self._serve_tcp(ns.listeners[443], lambda conn, addr: self.direct(conn, 443))
+        assert ns.dns
+        self._thread(self._dns_loop, ns.dns)
         return self
 
-    def _listen(self) -> None:
-        """Runs in the namespace's thread: every socket made here belongs to it."""
-        for port, accept in self.forwards:
-            self._serve_tcp(port, accept)
-        self._serve_tcp(80, lambda conn, addr: self.direct(conn, 80))
-        self._serve_tcp(443, lambda conn, addr: self.direct(conn, 443))
-        dns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        dns.bind(("127.0.0.1", 53))
-        self._sockets.append(dns)
-        self._loops.append((self._dns_loop, (dns,)))
+    def _thread(self, target: Callable[..., None], *args: Any) -> None:
+        threading.Thread(target=target, args=args, daemon=True, name="motobox-seal").start()
 
-    def _serve_tcp(self, port: int, handle: Callable[[socket.socket, Any], None]) -> None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", port))
-        sock.listen(128)
-        self._sockets.append(sock)
-
+    def _serve_tcp(self, sock: socket.socket, handle: Callable[[socket.socket, Any], None]) -> None:
         def loop() -> None:
             while not self._stopping.is_set():
                 try:
@@ -214,7 +335,7 @@ class Seal:
                 conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 handle(conn, addr)
 
-        self._loops.append((loop, ()))
+        self._thread(loop)
 
     def _dns_loop(self, sock: socket.socket) -> None:
         while not self._stopping.is_set():
@@ -259,18 +380,20 @@ class Seal:
 
     def stop(self) -> None:
         self._stopping.set()
-        for sock in self._sockets:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked in accept/recvfrom
-            except OSError:
-                pass
-            sock.close()
-        self._sockets.clear()
-        if self.netns_fd >= 0:
-            os.close(self.netns_fd)
-            self.netns_fd = -1
+        if self._helper:  # never started
+            self._helper.cancel()
+            self._helper = None
+        if self._namespaces:
+            self._namespaces.close()
+            self._namespaces = None
 
     # -- what the supervisor needs -------------------------------------------------------
+    @property
+    def fds(self) -> tuple[int, ...]:
+        """The namespaces' descriptors, which the supervisor must inherit."""
+        return self._namespaces.fds if self._namespaces else ()
+
     def supervisor_env(self) -> str:
-        """``MOTOBOX_SEAL`` for ``_init.py``: the namespace's descriptor and the bind mounts."""
-        return ";".join([str(self.netns_fd), *(f"{src}={dst}" for src, dst in self.mounts)])
+        """``MOTOBOX_SEAL`` for ``_init.py``: ``NETFD[,USERFD]`` and the bind mounts."""
+        fds = ",".join(map(str, self.fds))
+        return ";".join([fds, *(f"{src}={dst}" for src, dst in self.mounts)])
