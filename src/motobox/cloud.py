@@ -106,6 +106,7 @@ class Cloud:
         scenarios: Sequence[str | Path] = (),
         scenario: Scenario | None = None,
         seal: bool = False,
+        strict: bool = False,
     ) -> None:
         if not (account.isdigit() and len(account) == 12):
             raise UsageError(f"--account {account!r} is not a 12-digit AWS account id")
@@ -149,6 +150,9 @@ class Cloud:
         self.proxy: EgressProxy | None = None
         self._embedded = False
         self.seal = seal
+        #: What moto does not emulate fails instead of being stubbed (``--strict`` or the
+        #: scenario's ``strict: true``).
+        self.strict = strict or self.scenario.strict
         self.sealed: Any = None  # motobox.seal.Seal while a sealed cloud runs
 
     # -- life cycle ---------------------------------------------------------------------
@@ -221,6 +225,8 @@ class Cloud:
             journal=self.journal,
             env=self.env_for,
             popen=self.popen,
+            strict=self.strict,
+            rules=rules,
         )
         self._run_setup()
 

@@ -265,7 +265,7 @@ def error_code(answer: Answer) -> str | None:
         return None
     code = answer.header("x-amzn-errortype")
     if code:
-        return code.split(":", 1)[0]
+        return code.split(":", 1)[0].rsplit("#", 1)[-1]
     body = answer.body[:65536]
     match = _XML_CODE.search(body)
     if match:
@@ -330,6 +330,10 @@ class Gateway:
         return self.default_account
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if environ.get("PATH_INFO", "").startswith("/_motobox/cfn-response/"):
+            from motobox.emulation.cloudformation import custom  # a custom resource's answer
+
+            return list(custom.respond(environ, start_response))
         started = time.perf_counter()
         stream = environ["wsgi.input"]
         length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -368,11 +372,10 @@ class Gateway:
                 else:
                     answer = self.backend(environ, body)
         except Exception as exc:
-            answer = Answer(
-                500,
-                [("Content-Type", "text/plain")],
-                f"motobox: the backend failed: {type(exc).__name__}: {exc}".encode(),
-            )
+            from motobox.aws.failure import exception_answer
+
+            strict = bool(self.cloud is not None and self.cloud.strict)
+            answer = exception_answer(call, environ, body, exc, strict=strict)
         self.journal.append(
             {
                 "kind": "aws",

@@ -2,6 +2,7 @@
 
     request_protocol(service model, headers...)  which of the service's protocols the request
                                                  speaks, read off the request
+    call_protocol(call, environ, body)           the same for a call the gateway identified
     serialize_response(operation, protocol, value)  -> WireResponse (status, headers, body)
     serialize_error(operation, protocol, code, message, status)  -> WireResponse
     parse_response(operation, protocol, WireResponse)  -> dict (botocore's own parsers), so a
@@ -61,6 +62,27 @@ def request_protocol(
         if p in protocols:
             return p
     return str(service_model.protocol)
+
+
+def call_protocol(call: Any, environ: Mapping[str, Any], body: Any) -> str:
+    """The protocol of an identified call (``identify.Call``): the one identify read, else
+    the one its request speaks."""
+    if call.protocol:
+        return str(call.protocol)
+    from moto.core.utils import get_service_model
+
+    headers = {
+        k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")
+    }
+    headers["content-type"] = environ.get("CONTENT_TYPE", "")
+    return request_protocol(
+        get_service_model(call.service),
+        headers,
+        environ["REQUEST_METHOD"],
+        environ.get("PATH_INFO", "/"),
+        environ.get("QUERY_STRING", ""),
+        body if isinstance(body, bytes) else b"",
+    )
 
 
 @functools.cache

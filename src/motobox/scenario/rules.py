@@ -14,6 +14,9 @@ it walks the rules in order; the first rule that matches *and fires* decides:
            ``fail_stack`` let moto create the stack, then change moto's state so the stack and
                           the named resource are CREATE_FAILED with the reason, for every read
                           that follows (``motobox.emulation.cloudformation``: every read agrees)
+``custom_resource`` rules match no call: the stack engine asks ``select_custom_resource`` when a
+custom resource's request goes out, and the first such rule that matches its type, logical id
+and stack (and fires) answers it instead of the function.
 A rule that matches but does not fire (``after``/``times``/``probability``) lets the next rules
 try. The answer carries ``forced = rule.source`` for the journal.
 
@@ -91,6 +94,8 @@ class RuleEngine:
     @staticmethod
     def _matches(state: _RuleState, call: Call, account: str) -> bool:
         rule = state.rule
+        if rule.custom_resource is not None:
+            return False
         if state.services is not None and call.service not in state.services:
             return False
         if rule.operation is not None and call.operation != rule.operation:
@@ -108,6 +113,40 @@ class RuleEngine:
                 if not self._matches(state, call, account):
                     continue
                 rule = state.rule
+                state.seen += 1
+                if state.seen <= (rule.after or 0):
+                    continue
+                if rule.times is not None and state.fired >= rule.times:
+                    continue
+                if rule.probability is not None and state.rng.random() >= rule.probability:
+                    continue
+                state.fired += 1
+                return rule
+        return None
+
+    def select_custom_resource(
+        self, resource_type: str, logical_id: str, stack: str, account: str, region: str
+    ) -> Rule | None:
+        """The ``custom_resource`` rule that answers this custom resource's request, or None
+        for its function."""
+        from fnmatch import fnmatchcase
+
+        with self._lock:
+            for state in self._states:
+                rule = state.rule
+                if rule.custom_resource is None:
+                    continue
+                wanted = (
+                    (rule.resource_type, resource_type),
+                    (rule.logical_id, logical_id),
+                    (rule.stack, stack),
+                )
+                if any(want is not None and not fnmatchcase(got, want) for want, got in wanted):
+                    continue
+                if (rule.region is not None and rule.region != region) or (
+                    rule.account is not None and rule.account != account
+                ):
+                    continue
                 state.seen += 1
                 if state.seen <= (rule.after or 0):
                     continue
@@ -155,20 +194,7 @@ class RuleEngine:
         return service_model(call.service).operation_model(call.operation)
 
     def _protocol(self, call: Call, environ: dict[str, Any], body: Body) -> str:
-        if call.protocol:
-            return call.protocol
-        headers = {
-            k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")
-        }
-        headers["content-type"] = environ.get("CONTENT_TYPE", "")
-        return wire.request_protocol(
-            service_model(call.service),
-            headers,
-            environ["REQUEST_METHOD"],
-            environ.get("PATH_INFO", "/"),
-            environ.get("QUERY_STRING", ""),
-            body if isinstance(body, bytes) else b"",
-        )
+        return wire.call_protocol(call, environ, body)
 
     @staticmethod
     def _answer(response: wire.WireResponse) -> Answer:

@@ -193,7 +193,9 @@ def _send(
     rules = getattr(info.cloud, "rules", None) if info.cloud is not None else None
     rule = None
     if rules is not None and hasattr(rules, "select_custom_resource"):
-        rule = rules.select_custom_resource(type_name, logical_id, run.account, run.region)
+        rule = rules.select_custom_resource(
+            type_name, logical_id, run.stack.name, run.account, run.region
+        )
     if rule is not None:
         answer = rule.custom_resource
         response = {
