@@ -74,6 +74,14 @@ class ResourceFailure(Exception):
     """A resource that could not be made; the message is the event's reason."""
 
 
+class NestedFailure(ResourceFailure):
+    """A child stack that did not complete; the parent's rollback deletes it."""
+
+    def __init__(self, message: str, child: Any) -> None:
+        super().__init__(message)
+        self.child = child
+
+
 class NotEmulated(ResourceFailure):
     """Strict mode: a resource (or part of one) moto does not emulate."""
 
@@ -97,10 +105,12 @@ class Failed:
     """A resource whose creation failed: listed by DescribeStackResources as CloudFormation
     lists it (no physical id), never returned by ``Ref``."""
 
-    def __init__(self, type_name: str, logical_id: str) -> None:
+    def __init__(self, type_name: str, logical_id: str, child: Any = None) -> None:
         self.cf_resource_type = type_name
         self.logical_resource_id = logical_id
         self.physical_resource_id = ""
+        #: A child stack that failed: deleted with this resource.
+        self.child = child
 
     def is_created(self) -> bool:
         return False
@@ -327,7 +337,7 @@ class StackRun:
         try:
             instance = self._make(logical_id, type_name, resource_json)
         except (ResourceFailure, template.DynamicReferenceError) as exc:
-            return self._failed(logical_id, type_name, str(exc))
+            return self._failed(logical_id, type_name, str(exc), getattr(exc, "child", None))
         except Exception as exc:
             return self._failed(logical_id, type_name, _reason(logical_id, type_name, exc))
         self._created(logical_id, instance)
@@ -339,8 +349,8 @@ class StackRun:
         self.made[logical_id] = instance
         self.resource_map._parsed_resources[logical_id] = instance
 
-    def _failed(self, logical_id: str, type_name: str, reason: str) -> bool:
-        placeholder = Failed(type_name, logical_id)
+    def _failed(self, logical_id: str, type_name: str, reason: str, child: Any = None) -> bool:
+        placeholder = Failed(type_name, logical_id, child)
         placeholder.motobox_status = "CREATE_FAILED"  # type: ignore[attr-defined]
         placeholder.motobox_status_reason = reason  # type: ignore[attr-defined]
         self.made[logical_id] = placeholder
@@ -468,9 +478,10 @@ class StackRun:
         )
         if child.status != "CREATE_COMPLETE":
             run: StackRun = child.motobox
-            raise ResourceFailure(
+            raise NestedFailure(
                 f"Embedded stack {child.stack_id} was not successfully created: "
-                f"{run.failure or child.stack_status_reason}"
+                f"{run.failure or child.stack_status_reason}",
+                child,
             )
         return NestedStack(logical_id, child)
 
@@ -580,6 +591,8 @@ class StackRun:
         return problems
 
     def _delete_instance(self, logical_id: str, instance: Any, resource_json: Any) -> None:
+        if isinstance(instance, Failed) and instance.child is not None:
+            instance = NestedStack(logical_id, instance.child)
         if isinstance(instance, Failed | stubs.Stub):
             return
         if isinstance(instance, NestedStack):
