@@ -14,7 +14,7 @@ from motobox.cloud import Cloud
 NO_RETRY = botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"})
 
 # One service per wire protocol, each the protocol botocore picks for that client.
-CALLS = {
+CALLS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "query": ("sns", "list_topics", {}),
     "ec2": ("ec2", "describe_vpcs", {}),
     "json": ("dynamodb", "list_tables", {}),

@@ -183,10 +183,10 @@ class Naming:
             name = name[-max_length:] if len(name) > max_length else name
         return name
 
-    def arn(self, name: str | None = None) -> str:
+    def arn(self, name: str | None = None, service: str | None = None) -> str:
         return (
-            f"arn:{partition_of(self.region)}:{self.service}:{self.region}:{self.account}:"
-            f"{_kebab(self.resource)}/{name or self.generated_name()}"
+            f"arn:{partition_of(self.region)}:{service or self.service}:{self.region}:"
+            f"{self.account}:{_kebab(self.resource)}/{name or self.generated_name()}"
         )
 
 
@@ -228,10 +228,20 @@ def placeholder(
         if "maximum" in spec and value > spec["maximum"]:
             value = int(spec["maximum"])
         return value
+    options = spec.get("anyOf") or spec.get("oneOf")
+    if options:  # a value that fits one of the options and the schema around them
+        base = {k: v for k, v in spec.items() if k not in ("anyOf", "oneOf")}
+        for option in options:
+            merged = {**base, **_deref(resource_schema, option)}
+            outer = (base["pattern"],) if base.get("pattern") else ()
+            value = _string(prop, merged, naming, outer)
+            if all(_fits(value, p, 0, None) for p in outer):
+                return value
     return _string(prop, spec, naming)
 
 
-def _string(prop: str, spec: Mapping[str, Any], naming: Naming) -> str:
+def _string(prop: str, spec: Mapping[str, Any], naming: Naming, also: tuple[str, ...] = ()) -> str:
+    """A string for ``spec`` that the patterns in ``also`` match too."""
     low = int(spec.get("minLength", 0) or 0)
     high = spec.get("maxLength")
     high = int(high) if high is not None else None
@@ -239,6 +249,11 @@ def _string(prop: str, spec: Mapping[str, Any], naming: Naming) -> str:
     candidates: list[str] = []
     arnish = prop.endswith(("Arn", "ARN", "Arns")) or str(spec.get("format", "")).endswith(".Arn")
     if arnish:
+        # The service in an ARN is often not the type's namespace (CertificateManager: acm);
+        # a pattern that spells it out says which.
+        named = _ARN_SERVICE.search(str(pattern or ""))
+        if named:
+            candidates.append(naming.arn(service=named.group(1)))
         candidates.append(naming.arn())
     example = _example(str(spec.get("description", "")))
     if example:
@@ -247,12 +262,13 @@ def _string(prop: str, spec: Mapping[str, Any], naming: Naming) -> str:
     if ec2:
         candidates.append(ec2)
     candidates.append(naming.generated_name(high))
-    if pattern:
-        generated = _from_pattern(str(pattern), naming.seed, low, high)
-        if generated is not None:
-            candidates.append(generated)
+    for source in (pattern, *also):
+        if source:
+            generated = _from_pattern(str(source), naming.seed, low, high)
+            if generated is not None:
+                candidates.append(generated)
     for candidate in candidates:
-        if _fits(candidate, pattern, low, high):
+        if _fits(candidate, pattern, low, high) and all(_fits(candidate, p, 0, None) for p in also):
             return candidate
     value = candidates[0] if candidates else naming.generated_name()
     if high is not None:
@@ -287,6 +303,7 @@ def _compile(pattern: str) -> Any:
     return None
 
 
+_ARN_SERVICE = re.compile(r"arn:[^:]*?:([a-z][a-z0-9-]*):")
 _EXAMPLE = re.compile(
     r"(?:such as|for example,?|e\.g\.,?|example:)\s+[`'\"]?([A-Za-z0-9][\w\-/:.]*[A-Za-z0-9])",
     re.IGNORECASE,
