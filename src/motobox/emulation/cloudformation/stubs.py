@@ -224,10 +224,10 @@ def placeholder(
         return True
     if kind in ("integer", "number"):
         low = spec.get("minimum", spec.get("exclusiveMinimum", 0))
-        value = max(int(low) + (1 if "exclusiveMinimum" in spec else 0), 1)
-        if "maximum" in spec and value > spec["maximum"]:
-            value = int(spec["maximum"])
-        return value
+        number = max(int(low) + (1 if "exclusiveMinimum" in spec else 0), 1)
+        if "maximum" in spec and number > spec["maximum"]:
+            number = int(spec["maximum"])
+        return number
     options = spec.get("anyOf") or spec.get("oneOf")
     if options:  # a value that fits one of the options and the schema around them
         base = {k: v for k, v in spec.items() if k not in ("anyOf", "oneOf")}
