@@ -476,3 +476,45 @@ def test_no_answer_within_the_functions_timeout_fails_the_resource() -> None:
             "CloudFormation did not receive a response from your Custom Resource. "
             "Please check your logs for requestId ["
         )
+
+
+def test_the_summary_names_a_stack_still_in_progress_and_the_journal_fits_its_schema() -> None:
+    import jsonschema
+
+    from motobox.emulation.cloudformation import summary
+
+    schema_path = Path(__file__).parents[1] / "src/motobox/scenario/schema/journal-1.schema.json"
+    schema = json.loads(schema_path.read_text())
+    with (
+        Cloud() as cloud,
+        mock.patch.object(custom, "invoke_function", lambda *a: None),
+        mock.patch.object(custom, "MARGIN", 1.5),
+        mock.patch.object(engine, "BUDGET", 0.1),
+    ):
+        _lookup_function(cloud, timeout=1)
+        cfn = cloud.client("cloudformation")
+        cfn.create_stack(
+            StackName="pending",
+            TemplateBody=CUSTOM.replace("\nOutputs:", STUBBED_EXTRA.rstrip() + "\nOutputs:"),
+        )
+        assert summary.lines(cloud.journal.records) == [
+            "stack pending: still CREATE_IN_PROGRESS when the program ended"
+        ]
+        with pytest.raises(botocore.exceptions.WaiterError, match="ROLLBACK_COMPLETE"):
+            cfn.get_waiter("stack_create_complete").wait(
+                StackName="pending", WaiterConfig={"Delay": 1, "MaxAttempts": 20}
+            )
+        validator = jsonschema.Draft202012Validator(schema)
+        for record in cloud.journal.records:
+            validator.validate(json.loads(json.dumps(record, default=str)))
+        kinds = {(r["kind"], r.get("event")) for r in cloud.journal.records}
+        assert {("aws", None), ("cfn", "stack"), ("cfn", "custom-resource")} <= kinds
+
+
+STUBBED_EXTRA = """
+  Acl:
+    Type: AWS::EC2::NetworkAcl
+    DependsOn: User
+    Properties:
+      VpcId: vpc-12345678
+"""
