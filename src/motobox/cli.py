@@ -94,6 +94,12 @@ def _add_cloud_options(p: argparse.ArgumentParser, *, program: bool) -> None:
         help="send AWS calls to an external moto server (e.g. http://127.0.0.1:5000) instead "
         "of the embedded one; the journal stays complete",
     )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="resources and operations moto does not emulate fail instead of being stubbed "
+        "(as a scenario's strict: true)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -222,6 +228,7 @@ def _cloud(args: argparse.Namespace) -> Any:
         journal=args.journal,
         account=args.account,
         region=args.region,
+        strict=getattr(args, "strict", False),
     )
     url = getattr(args, "cloud", None)
     if url:
@@ -250,6 +257,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
         _started()
         expect = cloud.scenario.expect is not None
         result = cloud.run(argv, timeout=args.timeout, capture=expect, tee=expect)
+        if result.timed_out:
+            print(
+                f"motobox: the program ran past --timeout {args.timeout:g} s; ended",
+                file=sys.stderr,
+            )
+        _print_summary(cloud.journal.records)
     if result.report is None:
         if args.junit:
             raise UsageError("--junit needs a scenario with an expect: block")
@@ -273,6 +286,14 @@ def _exports(env: dict[str, str], cloud_url: str) -> str:
     lines.append(f"export {CLOUD_ENV}={shlex.quote(cloud_url)}")
     lines.append("unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN")
     return "\n".join(lines) + "\n"
+
+
+def _print_summary(records: list[dict[str, Any]]) -> None:
+    """What the run did not emulate, and stacks still in progress (``summary``)."""
+    from motobox.emulation.cloudformation import summary
+
+    for line in summary.lines(records):
+        print(f"motobox: {line}", file=sys.stderr, flush=True)
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -394,6 +415,8 @@ def _cmd_action(args: argparse.Namespace) -> int:
     )
     print("\n== motobox action: the Action's answer", flush=True)
     print(result.report(), flush=True)
+    if result.journal is not None:
+        _print_summary(result.journal.records)
     if result.expectations is not None:  # the scenario is a test of the Action
         print(result.expectations.text(), file=sys.stderr, flush=True)
         return 0 if result.expectations.passed else 1

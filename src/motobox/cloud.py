@@ -107,6 +107,7 @@ class Cloud:
         scenarios: Sequence[str | Path] = (),
         scenario: Scenario | None = None,
         seal: bool = False,
+        strict: bool = False,
     ) -> None:
         if not (account.isdigit() and len(account) == 12):
             raise UsageError(f"--account {account!r} is not a 12-digit AWS account id")
@@ -154,6 +155,9 @@ class Cloud:
         #: Set when the control API is asked to stop the cloud (``motobox stop``).
         self.stop_requested = threading.Event()
         self._seal_helper: Any = None  # its NamespaceHelper, from the start until the Seal
+        #: What moto does not emulate fails instead of being stubbed (``--strict`` or the
+        #: scenario's ``strict: true``).
+        self.strict = strict or self.scenario.strict
 
     # -- life cycle ---------------------------------------------------------------------
     def start(self) -> Cloud:
@@ -234,6 +238,8 @@ class Cloud:
             journal=self.journal,
             env=self.env_for,
             popen=self.popen,
+            strict=self.strict,
+            rules=rules,
         )
         self._run_setup()
 

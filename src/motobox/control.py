@@ -8,7 +8,9 @@ or found in ``$MOTOBOX_CLOUD`` (which ``eval "$(motobox serve --detach)"`` sets)
                                     egress proxy, CA certificate, account, region
     GET  /_motobox/journal?after=N  the journal's records after ``seq`` N (JSON Lines)
     POST /_motobox/stop             stop the cloud (``motobox serve`` exits 0)
-    *    /_motobox/<route>/...      routes that emulation code registers (``register``)
+    *    /_motobox/<route>/...      routes that emulation code registers (``register``,
+                                    ``register_app``): a custom resource's answer is
+                                    ``PUT /_motobox/cfn-response/<token>``
 
 ``ControlAPI`` is a WSGI layer in front of the gateway (requests under the prefix never reach
 the gateway or the journal); ``CloudClient`` is its client. The program under test can reach
@@ -36,11 +38,18 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 #: A route's handler: (method, rest of the path, query, body) -> (status, JSON-able answer).
 Route = Callable[[str, str, dict[str, list[str]], bytes], tuple[int, Any]]
 _routes: dict[str, Route] = {}
+_apps: dict[str, WSGIApp] = {}
 
 
 def register(name: str, route: Route) -> None:
     """Serve ``/_motobox/<name>/...`` with ``route`` on every cloud of this process."""
     _routes[name] = route
+
+
+def register_app(name: str, app: WSGIApp) -> None:
+    """Serve ``/_motobox/<name>/...`` with the WSGI app ``app`` (a custom resource's answer:
+    ``emulation.cloudformation.custom``)."""
+    _apps[name] = app
 
 
 def _json(status: int, value: Any) -> tuple[int, list[tuple[str, str]], bytes]:
@@ -61,6 +70,8 @@ class ControlAPI:
             return self.app(environ, start_response)
         method = environ["REQUEST_METHOD"]
         name, _, rest = path[len(PREFIX) :].partition("/")
+        if name in _apps:
+            return _apps[name](environ, start_response)
         query = parse_qs(environ.get("QUERY_STRING", ""))
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
@@ -90,7 +101,7 @@ class ControlAPI:
         if name == "stop" and method == "POST":
             self.cloud.request_stop()
             return _json(200, {"stopping": True})
-        known = ", ".join(["cloud", "journal", "stop", *sorted(_routes)])
+        known = ", ".join(["cloud", "journal", "stop", *sorted(_routes), *sorted(_apps)])
         return _json(404, {"error": f"no {method} {PREFIX}{name}; known: {known}"})
 
 

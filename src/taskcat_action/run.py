@@ -51,6 +51,17 @@ def stream(argv: Sequence[str], env: Mapping[str, str]) -> int:
     return proc.wait()
 
 
+def mock_summary(journal: Path) -> str:
+    """With ``mock: true``: what motobox did not emulate (one line per stack with stubbed
+    resources, stacks still in progress, operations moto lacks), as markdown; "" for none."""
+    from motobox.emulation.cloudformation import summary
+
+    found = summary.lines(summary.read(journal))
+    if not found:
+        return ""
+    return "\n".join(["#### Not emulated by motobox", "", *(f"- {line}" for line in found)]) + "\n"
+
+
 def main(env: Mapping[str, str] | None = None) -> int:
     env = dict(os.environ if env is None else env)
     try:
@@ -111,6 +122,10 @@ def main(env: Mapping[str, str] | None = None) -> int:
     passed = code == 0
     if results or not passed:
         workflow.add_summary(summary_markdown(results, passed=passed, commands=commands))
+    if inputs.mock:
+        not_emulated = mock_summary(outputs / "motobox-journal.jsonl")
+        if not_emulated:
+            workflow.add_summary(not_emulated)
     for r in results:
         if r.failed:
             workflow.error(

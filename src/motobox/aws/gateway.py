@@ -38,7 +38,6 @@ from typing import Any
 from moto.core.request import PRESERVED_HEADER_NAMES_ENVIRON_KEY
 
 from motobox import emulation
-from motobox.aws import wire
 from motobox.aws.identify import Call, identify, payload_member, summarize_params
 from motobox.aws.models import host_name, is_api_host
 from motobox.emulation.context import CloudContext, request_context
@@ -275,53 +274,21 @@ def request_headers(environ: Mapping[str, Any]) -> Headers:
 # -- layers --------------------------------------------------------------------------------
 
 
-def guarded(backend: Backend) -> Backend:
-    """``backend``, whose exceptions become an ``InternalFailure`` answer (HTTP 500) in the
-    call's own protocol, with the exception's message; the journal records code and message."""
+def guarded(backend: Backend, strict: Callable[[], bool] = lambda: False) -> Backend:
+    """``backend``, whose exceptions become an AWS error in the call's own protocol
+    (``aws.failure``): ``InternalFailure`` (500) with the exception's message, or for an
+    operation moto does not implement, an empty answer (``NotImplemented`` in strict mode);
+    never a plain-text 500."""
 
     def layer(exchange: Exchange) -> Answer:
         try:
             return backend(exchange)
         except Exception as exc:
-            message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            answer = error_answer(exchange, "InternalFailure", message, 500)
-            answer.extra["message"] = message
-            return answer
+            from motobox.aws.failure import exception_answer
+
+            return exception_answer(exchange, exc, strict=strict())
 
     return layer
-
-
-def error_answer(exchange: Exchange, code: str, message: str, status: int) -> Answer:
-    """An AWS error answer in the protocol the call used (a generic XML error when the call
-    could not be identified)."""
-    call = exchange.call
-    operation = None
-    if call.service:
-        try:
-            from motobox.aws.models import service_model
-
-            model = service_model(call.service)
-            operation = model.operation_model(call.operation or model.operation_names[0])
-        except Exception:
-            operation = None
-    if operation is not None:
-        from motobox.aws.models import environ_protocol
-
-        try:
-            protocol = call.protocol or environ_protocol(call.service or "", exchange.environ)
-            response = wire.serialize_error(operation, protocol, code, message, status)
-            return Answer(response.status, list(response.headers.items()), response.body)
-        except Exception:
-            pass
-    body = (
-        f"<ErrorResponse><Error><Code>{code}</Code><Message>{_xml(message)}</Message></Error>"
-        "<RequestId>motobox</RequestId></ErrorResponse>"
-    ).encode()
-    return Answer(status, [("Content-Type", "text/xml")], body)
-
-
-def _xml(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 _XML_CODE = re.compile(rb"<Code>([^<]+)</Code>")
@@ -334,7 +301,7 @@ def error_code(answer: Answer) -> str | None:
         return None
     code = answer.header("x-amzn-errortype")
     if code:
-        return code.split(":", 1)[0]
+        return code.split(":", 1)[0].rsplit("#", 1)[-1].rsplit("#", 1)[-1]
     body = answer.body[:65536]
     match = _XML_CODE.search(body)
     if match:
@@ -394,18 +361,32 @@ class Gateway:
         rules: Any = None,
     ) -> None:
         self.journal = journal
-        self.backend: Backend = backend or moto_backend()
+        self._backend: Backend = backend or moto_backend()
         self.default_account = default_account
         #: access key id -> account id; a program using a key listed here acts in that account.
         self.accounts: dict[str, str] = dict(accounts or {})
         self.rules = rules
-        self.chain: Backend = guarded(rules.wrap(self.backend) if rules else self.backend)
+        self.chain = self._compose()
         #: The cloud this gateway serves, for emulation code (``emulation.context``); set by
         #: ``Cloud`` once it listens.
         self.cloud: CloudContext | None = None
         # identify() reads models through moto before the first request reaches moto: the
         # fixes every service needs (one shared model loader) go in first.
         emulation.apply("core")
+
+    def _compose(self) -> Backend:
+        """The layers, outermost first: guarded -> rules -> backend."""
+        inner = self.rules.wrap(self._backend) if self.rules else self._backend
+        return guarded(inner, strict=lambda: bool(self.cloud is not None and self.cloud.strict))
+
+    @property
+    def backend(self) -> Backend:
+        return self._backend
+
+    @backend.setter
+    def backend(self, backend: Backend) -> None:
+        self._backend = backend
+        self.chain = self._compose()
 
     def account_for(self, call: Call, environ: Mapping[str, Any]) -> tuple[str, str]:
         """The account a call acts in and how it was found, looked up as moto looks it up: an
@@ -441,6 +422,8 @@ class Gateway:
                 decoded.close()
                 call = identify(environ, b"")
                 exchange = Exchange(environ, b"", call, self.default_account)
+                from motobox.aws.failure import error_answer
+
                 return error_answer(exchange, "IncompleteBody", str(exc), 400)
             decoded.seek(0)
             stream = decoded

@@ -4,8 +4,11 @@
                             when the gateway first hands that service a call
     context.request_context the request moto is answering in this thread, for fixes that
                             need it (a bucket policy's ``s3:signatureversion``)
-    cloudformation          changes of moto's CloudFormation state (``fail_stack``) and the
-                            fixes that make every read agree with them
+    cloudformation          the stack engine in place of moto's stack life cycle (events
+                            in dependency order, failures that fail the stack, stubs for
+                            what moto does not model, custom resources, change sets), the
+                            fixes of moto's CloudFormation bugs, forced failures
+                            (``fail_stack``) and the fixes that make every read agree
 
 Each fix is a small function whose docstring names the moto behaviour it corrects (moto is
 pinned to 5.2.5 in pyproject.toml), the upstream state, and the test in
@@ -20,13 +23,22 @@ import threading
 from collections.abc import Callable
 
 from motobox.emulation import core, s3
+from motobox.emulation.cloudformation import fixes as cfn
 from motobox.emulation.cloudformation import status, template_url
 
 #: Fixes by the moto service they patch ("core": every service).
 FIXES: dict[str, tuple[Callable[[], None], ...]] = {
     "core": (core.fix_method_names_per_request, core.fix_service_model_loader),
     "s3": (s3.fix_bucket_policy_conditions,),
-    "cloudformation": (status.fix_stack_resource_status, template_url.fix_template_url_bucket),
+    "cloudformation": (
+        cfn.fix_novalue_in_lists,
+        cfn.fix_yaml_dates,
+        cfn.fix_getatt_unmodelled,
+        cfn.fix_empty_change_set,
+        cfn.fix_stack_engine,
+        status.fix_stack_resource_status,
+        template_url.fix_template_url_bucket,
+    ),
 }
 _lock = threading.Lock()
 _done: set[str] = set()

@@ -46,6 +46,9 @@ class CloudContext:
     popen: Callable[..., subprocess.Popen[bytes]]
     #: Resources and operations moto does not emulate fail instead of being stubbed.
     strict: bool = False
+    #: The scenario's rule engine (``scenario.rules.RuleEngine``), which also answers custom
+    #: resources (``select_custom_resource``); None without rules.
+    rules: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 

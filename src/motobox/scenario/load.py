@@ -33,6 +33,7 @@ from motobox.scenario.model import (
     CallExpectation,
     Credentials,
     CredentialsSpec,
+    CustomResourceAnswer,
     EgressSpec,
     ErrorSpec,
     Expectations,
@@ -230,7 +231,7 @@ def _schema_problems(data: Any, doc: _Document) -> list[str]:
         elif error.validator == "anyOf" and path and path[0] == "rules":
             problems.append(
                 f"{where}: rule {path[1]} has no effect; give it one of error, respond, patch, "
-                "latency, fail_stack"
+                "latency, fail_stack, custom_resource"
             )
         else:
             problems.append(f"{where}: {label}: {error.message}")
@@ -405,7 +406,29 @@ def _semantic(data: dict[str, Any], doc: _Document, where: str) -> list[str]:
                 f"{doc.at(('rules', i, 'fail_stack'), key=True)}: fail_stack needs "
                 "match: {operation: cloudformation:CreateStack}"
             )
-        effects = [e for e in ("error", "respond", "patch", "fail_stack") if e in rule]
+        custom_keys = [k for k in ("resource_type", "logical_id", "stack") if k in match]
+        if "custom_resource" in rule:
+            calls = [k for k in ("operation", "service", "params") if k in match]
+            if calls:
+                problems.append(
+                    f"{doc.at(('rules', i, 'match', calls[0]), key=True)}: a custom_resource "
+                    f"rule matches custom resources, not calls; use resource_type or logical_id "
+                    f"instead of {calls[0]}"
+                )
+            elif not ({"resource_type", "logical_id"} & set(custom_keys)):
+                problems.append(
+                    f"{doc.at(('rules', i, 'match'))}: custom_resource needs match.resource_type "
+                    "or match.logical_id, e.g. match: {resource_type: Custom::AmiLookup}"
+                )
+        elif custom_keys:
+            problems.append(
+                f"{doc.at(('rules', i, 'match', custom_keys[0]), key=True)}: match."
+                f"{custom_keys[0]} is for custom_resource rules; give the rule a custom_resource "
+                "effect or match on operation"
+            )
+        effects = [
+            e for e in ("error", "respond", "patch", "fail_stack", "custom_resource") if e in rule
+        ]
         if len(effects) > 1:
             problems.append(
                 f"{doc.at(('rules', i, effects[1]), key=True)}: a rule has one effect; "
@@ -476,6 +499,7 @@ def _build(data: dict[str, Any], where: str) -> Scenario:
             services = frozenset({match["service"]})
         error = r.get("error")
         fail = r.get("fail_stack")
+        custom = r.get("custom_resource")
         rules.append(
             Rule(
                 source=f"{where}#rules[{i}]",
@@ -491,6 +515,17 @@ def _build(data: dict[str, Any], where: str) -> Scenario:
                 patch=r.get("patch"),
                 latency=r.get("latency"),
                 fail_stack=FailStack(fail["reason"], fail.get("resource")) if fail else None,
+                custom_resource=CustomResourceAnswer(
+                    custom["status"],
+                    dict(custom.get("data") or {}),
+                    custom.get("physical_id"),
+                    custom.get("reason"),
+                )
+                if custom
+                else None,
+                resource_type=match.get("resource_type"),
+                logical_id=match.get("logical_id"),
+                stack=match.get("stack"),
                 times=r.get("times"),
                 after=r.get("after", 0),
                 probability=r.get("probability"),
@@ -542,6 +577,7 @@ def _build(data: dict[str, Any], where: str) -> Scenario:
         egress=egress,
         credentials=credentials,
         expect=expect,
+        strict=bool(data.get("strict", False)),
     )
 
 
@@ -593,6 +629,7 @@ def load_scenario(path: str | Path, _seen: frozenset[Path] = frozenset()) -> Sce
         egress=own.egress + preset.egress,
         credentials=merged.credentials,
         expect=merged.expect,
+        strict=merged.strict,
     )
 
 

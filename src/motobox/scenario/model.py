@@ -23,6 +23,16 @@ class FailStack:
 
 
 @dataclass(frozen=True)
+class CustomResourceAnswer:
+    """A custom resource's answer, given by a scenario instead of its function."""
+
+    status: str
+    data: dict[str, Any] = field(default_factory=dict)
+    physical_id: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
 class Rule:
     source: str
     services: frozenset[str] | None = None
@@ -35,6 +45,12 @@ class Rule:
     patch: dict[str, Any] | None = None
     latency: float | None = None
     fail_stack: FailStack | None = None
+    #: custom_resource rules answer custom resources (matched by type, logical id, stack),
+    #: not AWS calls.
+    custom_resource: CustomResourceAnswer | None = None
+    resource_type: str | None = None
+    logical_id: str | None = None
+    stack: str | None = None
     times: int | None = None
     after: int = 0
     probability: float | None = None
@@ -98,6 +114,8 @@ class Scenario:
     egress: tuple[EgressSpec, ...] = ()
     credentials: Credentials = None
     expect: Expectations | None = None
+    #: What moto does not emulate fails instead of being stubbed.
+    strict: bool = False
 
 
 def combine(scenarios: Sequence[Scenario]) -> Scenario:
@@ -133,4 +151,5 @@ def combine(scenarios: Sequence[Scenario]) -> Scenario:
         egress=tuple(x for s in scenarios for x in s.egress),
         credentials=credentials,
         expect=expect,
+        strict=any(s.strict for s in scenarios),
     )

@@ -14,6 +14,9 @@ it walks the rules in order; the first rule that matches *and fires* decides:
            ``fail_stack`` let moto create the stack, then change moto's state so the stack and
                           the named resource are CREATE_FAILED with the reason, for every read
                           that follows (``motobox.emulation.cloudformation``: every read agrees)
+``custom_resource`` rules match no call: the stack engine asks ``select_custom_resource`` when a
+custom resource's request goes out, and the first such rule that matches its type, logical id
+and stack (and fires) answers it instead of the function.
 A rule that matches but does not fire (``after``/``times``/``probability``) lets the next rules
 try. The answer carries ``forced = rule.source`` for the journal.
 
@@ -79,6 +82,8 @@ class RuleEngine:
     @staticmethod
     def _matches(state: _RuleState, call: Call, account: str) -> bool:
         rule = state.rule
+        if rule.custom_resource is not None:
+            return False
         if state.services is not None and call.service not in state.services:
             return False
         if rule.operation is not None and call.operation != rule.operation:
@@ -95,16 +100,50 @@ class RuleEngine:
             for state in self._states:
                 if not self._matches(state, call, account):
                     continue
+                if self._fires(state):
+                    return state.rule
+        return None
+
+    @staticmethod
+    def _fires(state: _RuleState) -> bool:
+        """A matching call counts; whether the rule fires for it (``after``, ``times``,
+        ``probability``). Called under the lock."""
+        rule = state.rule
+        state.seen += 1
+        if state.seen <= (rule.after or 0):
+            return False
+        if rule.times is not None and state.fired >= rule.times:
+            return False
+        if rule.probability is not None and state.rng.random() >= rule.probability:
+            return False
+        state.fired += 1
+        return True
+
+    def select_custom_resource(
+        self, resource_type: str, logical_id: str, stack: str, account: str, region: str
+    ) -> Rule | None:
+        """The ``custom_resource`` rule that answers this custom resource's request, or None
+        for its function."""
+        from fnmatch import fnmatchcase
+
+        with self._lock:
+            for state in self._states:
                 rule = state.rule
-                state.seen += 1
-                if state.seen <= (rule.after or 0):
+                if rule.custom_resource is None:
                     continue
-                if rule.times is not None and state.fired >= rule.times:
+                wanted = (
+                    (rule.resource_type, resource_type),
+                    (rule.logical_id, logical_id),
+                    (rule.stack, stack),
+                )
+                if any(want is not None and not fnmatchcase(got, want) for want, got in wanted):
                     continue
-                if rule.probability is not None and state.rng.random() >= rule.probability:
+                if (rule.region is not None and rule.region != region) or (
+                    rule.account is not None and rule.account != account
+                ):
                     continue
-                state.fired += 1
-                return rule
+                if self._fires(state):
+                    return rule
         return None
 
     # -- answering -----------------------------------------------------------------------

@@ -18,8 +18,11 @@ def fail_stack(
     # {account} and {region} in the reason name the stack's own (an ARN in a reason, as AWS
     # writes them); other braces stay as written.
     reason = reason.replace("{account}", account).replace("{region}", region)
+    from motobox.emulation.cloudformation import engine
+
     backend = cloudformation_backends[account][region]
     stack = backend.get_stack(stack_name)
+    engine.wait_for(stack)  # the engine's creation is over before its end is rewritten
     resources = list(stack.resource_map.values()) if stack.resource_map else []
     logical_ids = list(stack.template_dict.get("Resources", {}))
     failed_id = resource or (logical_ids[0] if logical_ids else stack.name)
@@ -50,3 +53,7 @@ def fail_stack(
     stack._add_stack_event("CREATE_FAILED", resource_status_reason=stack_reason)
     stack.status = "CREATE_FAILED"
     stack.stack_status_reason = stack_reason  # type: ignore[attr-defined]
+    run = engine.run_of(stack)
+    if run is not None:
+        run.outputs = None
+        run._finish("CREATE_FAILED", stack_reason)

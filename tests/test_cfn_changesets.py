@@ -1,0 +1,119 @@
+"""Change sets as CloudFormation makes them: outputs after ExecuteChangeSet, updates applied to
+resources, the changes listed (a parameter-only change too), the empty change set FAILED with
+CloudFormation's reason, the SAM transform expanded, AWS::CDK::Metadata accepted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from motobox.cloud import Cloud
+
+TEMPLATE = """
+Parameters:
+  Value:
+    Type: String
+Resources:
+  Setting:
+    Type: AWS::SSM::Parameter
+    Properties:
+      Name: /app/setting
+      Type: String
+      Value: !Ref Value
+  Meta:
+    Type: AWS::CDK::Metadata
+Outputs:
+  SettingName:
+    Value: !Ref Setting
+"""
+
+
+def _change_set(cfn: Any, kind: str, value: str) -> dict[str, Any]:
+    cfn.create_change_set(
+        StackName="app",
+        ChangeSetName=f"cs-{kind.lower()}-{value}",
+        ChangeSetType=kind,
+        TemplateBody=TEMPLATE,
+        Parameters=[{"ParameterKey": "Value", "ParameterValue": value}],
+    )
+    return dict(
+        cfn.describe_change_set(StackName="app", ChangeSetName=f"cs-{kind.lower()}-{value}")
+    )
+
+
+def test_change_sets_create_update_and_come_out_empty() -> None:
+    with Cloud() as cloud:
+        cfn = cloud.client("cloudformation")
+        ssm = cloud.client("ssm")
+        created = _change_set(cfn, "CREATE", "one")
+        assert created["Status"] == "CREATE_COMPLETE"
+        assert sorted(c["ResourceChange"]["LogicalResourceId"] for c in created["Changes"]) == [
+            "Meta",
+            "Setting",
+        ]
+        cfn.execute_change_set(StackName="app", ChangeSetName="cs-create-one")
+        stack = cfn.describe_stacks(StackName="app")["Stacks"][0]
+        assert stack["StackStatus"] == "CREATE_COMPLETE"
+        assert stack["Outputs"] == [{"OutputKey": "SettingName", "OutputValue": "/app/setting"}]
+        assert ssm.get_parameter(Name="/app/setting")["Parameter"]["Value"] == "one"
+
+        updated = _change_set(cfn, "UPDATE", "two")  # the template is the same: parameters only
+        (change,) = updated["Changes"]
+        resource = change["ResourceChange"]
+        assert (resource["Action"], resource["LogicalResourceId"]) == ("Modify", "Setting")
+        assert resource["PhysicalResourceId"] == "/app/setting"
+        assert resource["Details"][0]["ChangeSource"] == "ParameterReference"
+        assert resource["Details"][0]["CausingEntity"] == "Value"
+        cfn.execute_change_set(StackName="app", ChangeSetName="cs-update-two")
+        assert cfn.describe_stacks(StackName="app")["Stacks"][0]["StackStatus"] == (
+            "UPDATE_COMPLETE"
+        )
+        assert ssm.get_parameter(Name="/app/setting")["Parameter"]["Value"] == "two"
+
+        empty = _change_set(cfn, "UPDATE", "two")
+        assert empty["Status"] == "FAILED"
+        assert empty["ExecutionStatus"] == "UNAVAILABLE"
+        assert empty["StatusReason"] == (
+            "The submitted information didn't contain changes. "
+            "Submit different information to create a change set."
+        )
+        stubbed = [r for r in cloud.journal.records if r.get("emulation") == "stubbed"]
+        assert stubbed == []  # AWS::CDK::Metadata is accepted, not stubbed
+
+
+SAM = """
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Hello:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.11
+      Handler: index.handler
+      InlineCode: "def handler(event, context):\\n    return 'hello'\\n"
+Outputs:
+  FunctionArn:
+    Value: !GetAtt Hello.Arn
+"""
+
+
+def test_the_sam_transform_is_expanded() -> None:
+    with Cloud() as cloud:
+        cfn = cloud.client("cloudformation")
+        cfn.create_change_set(
+            StackName="sam",
+            ChangeSetName="first",
+            ChangeSetType="CREATE",
+            TemplateBody=SAM,
+            Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
+        )
+        changes = cfn.describe_change_set(StackName="sam", ChangeSetName="first")["Changes"]
+        types = sorted(c["ResourceChange"]["ResourceType"] for c in changes)
+        assert types == ["AWS::IAM::Role", "AWS::Lambda::Function"]
+        cfn.execute_change_set(StackName="sam", ChangeSetName="first")
+        stack = cfn.describe_stacks(StackName="sam")["Stacks"][0]
+        assert stack["StackStatus"] == "CREATE_COMPLETE"
+        (output,) = stack["Outputs"]
+        assert output["OutputValue"].startswith("arn:aws:lambda:us-east-1:123456789012:function:")
+        (function,) = cloud.client("lambda").list_functions()["Functions"]
+        assert function["Handler"] == "index.handler"
+        # GetTemplate gives the template as written, with its Transform
+        assert "AWS::Serverless::Function" in str(cfn.get_template(StackName="sam")["TemplateBody"])
