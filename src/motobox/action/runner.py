@@ -1,6 +1,6 @@
 """Run a composite GitHub Action from a local folder the way the GitHub runner does.
 
-What the runner does and this module does too (``actions/runner``, DESIGN.md):
+What the runner does and this module does too (``actions/runner``, docs/ARCHITECTURE.md):
 
 - inputs reach composite steps only through ``${{ inputs.* }}``; no ``INPUT_*`` variable is set
   for them (and any the parent has are removed), so a missing ``env:`` mapping fails here as it
