@@ -248,6 +248,8 @@ class Cloud:
                 ) from None
 
     def stop(self) -> None:
+        if self.gateway and self.gateway.cloud:
+            self.gateway.cloud.close()  # what emulators started for this cloud (Lambda workers)
         if self.sealed:
             self.sealed.stop()
             self.sealed = None

@@ -6,6 +6,8 @@
                             need it (a bucket policy's ``s3:signatureversion``)
     cloudformation          changes of moto's CloudFormation state (``fail_stack``) and the
                             fixes that make every read agree with them
+    lambdas                 Lambda functions run on this machine's Python and Node.js, not
+                            Docker (also applied with CloudFormation, which creates functions)
 
 Each fix is a small function whose docstring names the moto behaviour it corrects (moto is
 pinned to 5.2.5 in pyproject.toml), the upstream state, and the test in
@@ -19,14 +21,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from motobox.emulation import core, s3
+from motobox.emulation import core, lambdas, s3
 from motobox.emulation.cloudformation import status
 
 #: Fixes by the moto service they patch ("core": every service).
 FIXES: dict[str, tuple[Callable[[], None], ...]] = {
     "core": (core.fix_method_names_per_request, core.fix_service_model_loader),
     "s3": (s3.fix_bucket_policy_conditions,),
-    "cloudformation": (status.fix_stack_resource_status,),
+    "cloudformation": (status.fix_stack_resource_status, lambdas.fix_lambda_execution),
+    "lambda": (lambdas.fix_lambda_execution,),
 }
 _lock = threading.Lock()
 _done: set[str] = set()

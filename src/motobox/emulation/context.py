@@ -46,7 +46,18 @@ class CloudContext:
     popen: Callable[..., subprocess.Popen[bytes]]
     #: Resources and operations moto does not emulate fail instead of being stubbed.
     strict: bool = False
+    #: What emulators keep per cloud (e.g. the Lambda executor's warm workers).
     extra: dict[str, Any] = field(default_factory=dict)
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def on_close(self, close: Callable[[], None]) -> None:
+        """Call ``close`` when the cloud stops (before its servers do), e.g. to end the
+        processes an emulator started for it."""
+        self.closers.append(close)
+
+    def close(self) -> None:
+        while self.closers:
+            self.closers.pop()()
 
 
 @dataclass(frozen=True)
