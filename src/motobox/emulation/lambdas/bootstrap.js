@@ -141,9 +141,14 @@ async function main() {
     const request = JSON.parse(pending.shift());
     await new Promise((resolve) => {
       let settled = false;
+      let idle = null;
       const finish = (error, result) => {
         if (settled) return;
         settled = true;
+        if (idle) {
+          process.removeListener("beforeExit", idle);
+          process.stdin.ref();
+        }
         if (error !== null && error !== undefined) {
           send({ type: "error", error: shape(error), max_rss_kb: maxRssKb() });
         } else {
@@ -164,8 +169,13 @@ async function main() {
         const returned = handler(event, context(request, finish), finish);
         if (returned && typeof returned.then === "function") {
           returned.then((result) => finish(null, result), (error) => finish(error));
-        } else if (handler.length < 3) {
-          finish(null, returned);
+        } else if (!settled) {
+          // As on Lambda, a handler that returns no promise ends when it calls its callback
+          // (or context.done, as cfn-response does), or else when nothing is left to do: the
+          // event loop empties once stdin no longer holds it ("beforeExit").
+          idle = () => finish(null, null);
+          process.once("beforeExit", idle);
+          process.stdin.unref();
         }
       } catch (error) {
         finish(error);

@@ -21,6 +21,12 @@ callers set; ``invoke`` then picks the invocation type: the request's
 ``X-Amz-Invocation-Type`` for API calls, Event for the asynchronous triggers,
 RequestResponse for the rest. The wrappers change nothing else.
 
+One more moto 5.2.5 bug is mended here: ``LambdaResponse.invoke`` reads the qualifier as
+``qualifier`` while SDKs send ``?Qualifier=``, so ``Invoke(Qualifier="1")`` ran ``$LATEST``
+(and an event with a "qualifier" key chose the version, since the body is searched too). For
+an API call, ``invoke`` runs the version or alias the request's ``Qualifier`` names
+(``test_a_published_version_runs_its_own_code``).
+
 No upstream issue asks moto to run functions without Docker; the Docker-less mode moto offers
 (``awslambda_simple``) answers a canned payload and runs nothing. The tests in
 ``tests/test_lambda_*.py`` fail without this fix (moto's answer is "error running docker").
@@ -95,26 +101,42 @@ def invoke(self: Any, body: Any, request_headers: Any, response_headers: Any) ->
             raise JsonRESTError(
                 "InvalidRequestContentException", "Could not parse request body into json"
             ) from None
-    invoked_arn = _invoked_arn(self, getattr(_mode, "response", None))
-    result = executor.run(self, payload, invocation_type, invoked_arn=invoked_arn)
+    response = getattr(_mode, "response", None)
+    fn = _requested_version(self, response) if mode == "api" else self
+    invoked_arn = _invoked_arn(fn, response)
+    result = executor.run(fn, payload, invocation_type, invoked_arn=invoked_arn)
     if result.function_error:
         response_headers["x-amz-function-error"] = result.function_error
     if invocation_type == "RequestResponse":
         # moto's response drops it unless the request asked for X-Amz-Log-Type: Tail
         response_headers["x-amz-log-result"] = executor.tail_header(result)
-    response_headers["x-amz-executed-version"] = str(self.version)
+    response_headers["x-amz-executed-version"] = str(fn.version)
     return result.payload
+
+
+def _query(response: Any, name: str) -> str | None:
+    values = (getattr(response, "querystring", None) or {}).get(name) or [None]
+    return str(values[0]) if values[0] else None
+
+
+def _requested_version(fn: Any, response: Any) -> Any:
+    """The function version the request's ``Qualifier`` names (moto looks for
+    ``qualifier``, see the module docstring)."""
+    qualifier = _query(response, "Qualifier")
+    if not qualifier:
+        return fn
+    from moto.awslambda.utils import get_backend
+
+    name = unquote(response.path.rsplit("/", 2)[-2])
+    return get_backend(fn.account_id, fn.region).get_function(name, qualifier)
 
 
 def _invoked_arn(fn: Any, response: Any) -> str:
     """The ARN the caller named (with its alias or version), as ``context`` reports it."""
     if response is None:
         return str(fn.function_arn)
-    try:
-        name = unquote(response.path.rsplit("/", 2)[-2])
-        qualifier = response._get_param("qualifier") or response._get_param("Qualifier")
-    except Exception:
-        return str(fn.function_arn)
+    name = unquote(response.path.rsplit("/", 2)[-2])
+    qualifier = _query(response, "Qualifier")
     if name.startswith("arn:"):
         base = name
     else:
