@@ -9,6 +9,8 @@ execution is motobox's. How an invocation flows:
       -> runtimes.resolve        python3.X / nodejs*: which interpreter; others: a reason
       -> workers.Pool            a warm worker of that function version, or a new one
                                  started under motobox's supervisor (sealed with the run)
+      -> workspace.Workspace     its code and layers extracted once per cloud, beside
+                                 boto3 and the host's Node SDK
       -> bootstrap.py / .js      the runtime inside the worker: imports the handler once,
                                  answers invocations one by one
       -> Result, a journal record ("kind": "lambda"), CloudWatch Logs /aws/lambda/NAME

@@ -42,8 +42,8 @@ from typing import Any
 
 from motobox.emulation.context import CloudContext, RequestInfo, carried, current
 from motobox.emulation.lambdas import runtimes
-from motobox.emulation.lambdas.code import node_layer_paths, python_layer_paths
 from motobox.emulation.lambdas.workers import Pool, Worker, WorkerDied
+from motobox.emulation.lambdas.workspace import node_layer_paths, python_layer_paths
 
 HERE = Path(__file__).resolve().parent
 #: Lambda's init phase may take this long before the invocation's own Timeout starts.
@@ -166,26 +166,26 @@ def _execute(
             "context in this thread); motobox runs functions only for calls its cloud answers"
         )
     else:
-        base_env = cloud.env(account, fn.region)
-        found = runtimes.resolve(
-            fn.run_time, fn.package_type, fn.function_name, base_env.get("PATH", os.defpath)
-        )
-        if isinstance(found, runtimes.Unavailable):
-            outcome = _unavailable(found.reason)
-        else:
-            interpreter_name = found.name
-            try:
+        try:
+            base_env = cloud.env(account, fn.region)
+            found = runtimes.resolve(
+                fn.run_time, fn.package_type, fn.function_name, base_env.get("PATH", os.defpath)
+            )
+            if isinstance(found, runtimes.Unavailable):
+                outcome = _unavailable(found.reason)
+            else:
+                interpreter_name = found.name
                 worker, outcome, started = _invoke(
                     pool_for(cloud), fn, found, base_env, payload, request_id, invoked_arn, started
                 )
-            except Exception as exc:  # motobox's own failure: an answer, never a hang
-                message = f"motobox failed to run function {fn.function_name}: {exc!r}"
-                outcome = _Outcome(
-                    "crash",
-                    _error_doc("Motobox.InternalError", message),
-                    error_type="Motobox.InternalError",
-                    extra_log=message,
-                )
+        except Exception as exc:  # motobox's own failure: an answer, never a hang
+            message = f"motobox failed to run function {fn.function_name}: {exc!r}"
+            outcome = _Outcome(
+                "crash",
+                _error_doc("Motobox.InternalError", message),
+                error_type="Motobox.InternalError",
+                extra_log=message,
+            )
     duration_ms = (time.monotonic() - started) * 1000
     log = _log_lines(fn, request_id, outcome, duration_ms)
     stream = worker.about.get("stream") if worker else None

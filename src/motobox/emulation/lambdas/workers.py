@@ -40,7 +40,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from motobox.emulation.lambdas.code import Workspace
+from motobox.emulation.lambdas.workspace import Workspace
 
 if TYPE_CHECKING:
     from motobox.emulation.context import CloudContext
