@@ -297,3 +297,42 @@ def test_a_container_image_and_a_missing_node_fail_with_the_reason(
     assert (
         "runtime nodejs20.x (function no-node): no working `node` on PATH" in error["errorMessage"]
     )
+
+
+def test_another_python_runs_on_motobox_own_and_the_journal_says_so(
+    cloud: Cloud, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wanted = f"python3.{sys.version_info[1] + 1}"
+    shim = tmp_path / wanted  # what pyenv leaves on PATH for a version it does not select
+    shim.write_text(f'#!/bin/sh\necho "pyenv: {wanted}: command not found" >&2\nexit 127\n')
+    shim.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    create(cloud, "other-python", {"index.py": PYTHON}, runtime=wanted)
+    answer = invoke(cloud, "other-python", {"n": 1})
+    assert "FunctionError" not in answer and answer["Payload"]["event"] == {"n": 1}
+    [record] = runs(cloud, "other-python")
+    ours = f"python3.{sys.version_info[1]}"
+    assert (record["runtime"], record["interpreter"]) == (wanted, ours)
+
+
+@pytest.mark.parametrize(
+    "runtime, files, message",
+    [
+        ("python3.11", {"index.py": "import nowhere\n"},
+         "Unable to import module 'index': No module named 'nowhere'"),
+        ("nodejs20.x", {"index.js": "require('nowhere');\n"},
+         "Error: Cannot find module 'nowhere'"),
+    ],
+    ids=["python", "node"],
+)  # fmt: skip
+def test_an_import_error_fails_the_invocation_and_the_next_one_retries(
+    cloud: Cloud, runtime: str, files: dict[str, str], message: str
+) -> None:
+    name = f"import-error-{runtime[:4]}"
+    create(cloud, name, files, runtime=runtime)
+    for _ in range(2):  # no worker is kept: each invocation tries the import again
+        error = invoke(cloud, name)["Payload"]
+        assert error["errorType"] == "Runtime.ImportModuleError"
+        assert error["errorMessage"].startswith(message)
+    first, second = runs(cloud, name)
+    assert first["cold"] and second["cold"] and first["pid"] != second["pid"]

@@ -69,10 +69,12 @@ def _send(token: bytes, frame: dict) -> None:
 
 
 def _error(exc: BaseException, error_type: str | None = None, message: str | None = None) -> dict:
-    frames = traceback.extract_tb(exc.__traceback__)
-    # Lambda shows the function's frames, not its runtime's: drop ours from the top.
-    while frames and frames[0].filename == __file__:
-        frames.pop(0)
+    # Lambda shows the function's frames, not its runtime's (nor importlib's).
+    frames = [
+        frame
+        for frame in traceback.extract_tb(exc.__traceback__)
+        if frame.filename != __file__ and not frame.filename.startswith("<frozen importlib")
+    ]
     return {
         "errorMessage": str(exc) if message is None else message,
         "errorType": error_type or type(exc).__name__,

@@ -145,6 +145,8 @@ class _Outcome:
     extra_log: str = ""
     init_ms: float | None = None
     max_rss_kb: int = 0
+    #: A new worker started for this invocation.
+    cold: bool = False
 
 
 def _execute(
@@ -206,7 +208,7 @@ def _execute(
                 "status": outcome.status,
                 "error": outcome.error_type,
                 "ms": round(duration_ms, 2),
-                "cold": outcome.init_ms is not None,
+                "cold": outcome.cold,
                 "init_ms": None if outcome.init_ms is None else round(outcome.init_ms, 2),
                 "pid": worker.pid if worker else None,
                 "output": output[:JOURNAL_OUTPUT],
@@ -240,20 +242,15 @@ def _invoke(
     outcome, and when the invocation proper started (after a new worker's init)."""
     identity, key = _keys(fn, interpreter)
     worker = pool.take(identity, key)
-    cold = worker is None
+    outcome = _Outcome("ok", b"", cold=worker is None)
     if worker is None:
         try:
             worker = _start(pool, fn, interpreter, base_env, identity, key)
         except _CodeProblem as exc:
-            return (
-                None,
-                _Outcome(
-                    "error",
-                    _error_doc("Runtime.InvalidCode", str(exc)),
-                    error_type="Runtime.InvalidCode",
-                ),
-                started,
-            )
+            message = str(exc)
+            failed = _Outcome("error", _error_doc("Runtime.InvalidCode", message), cold=True)
+            failed.error_type, failed.extra_log = "Runtime.InvalidCode", message
+            return None, failed, started
         except RuntimeError as exc:  # the cloud is stopping
             return None, _unavailable(str(exc)), started
     timeout = float(fn.timeout or 3)
@@ -265,63 +262,40 @@ def _invoke(
             "timeout_ms": int(timeout * 1000),
         }
     )
-    outcome = _Outcome("ok", b"")
     output = bytearray()
     try:
-        if cold:
-            frame, printed = worker.read_frame(time.monotonic() + INIT_LIMIT_S + timeout)
-            output += printed
-            if frame is None or frame["type"] == "init_error":
-                pool.retire(worker)
-                if frame is None:
-                    return worker, _timed_out(request_id, timeout, bytes(output)), started
-                error = frame["error"]
-                return (
-                    worker,
-                    _Outcome(
-                        "error",
-                        json.dumps(error).encode(),
-                        bytes(output),
-                        error.get("errorType"),
-                        extra_log=_error_line(error),
-                    ),
-                    started,
-                )
+        deadline = time.monotonic() + INIT_LIMIT_S + timeout if outcome.cold else started + timeout
+        frame, printed = worker.read_frame(deadline)
+        output += printed
+        if frame is not None and frame["type"] == "ready":  # a new worker's init is done
             outcome.init_ms = float(frame.get("init_ms") or 0.0)
             started = time.monotonic()
-        frame, printed = worker.read_frame(started + timeout)
-        output += printed
+            frame, printed = worker.read_frame(started + timeout)
+            output += printed
     except WorkerDied as died:
-        output += died.output
         pool.retire(worker)
-        code = died.exit_code
-        reason = (
-            f"signal: {(signal.strsignal(code - 128) or str(code - 128)).lower()}"
-            if code > 128
-            else f"exit status {code}"
-        )
-        message = f"RequestId: {request_id} Error: Runtime exited with error: {reason}"
-        outcome.status, outcome.error_type = "crash", "Runtime.ExitError"
-        outcome.payload = _error_doc("Runtime.ExitError", message)
+        output += died.output
         outcome.output = bytes(output)
-        outcome.extra_log = message
-        return worker, outcome, started
+        return worker, _crashed(outcome, request_id, died.exit_code), started
+    outcome.output = bytes(output)
     if frame is None:
         pool.retire(worker)
-        timed_out = _timed_out(request_id, timeout, bytes(output))
-        timed_out.init_ms = outcome.init_ms
-        return worker, timed_out, started
+        return worker, _timed_out(outcome, request_id, timeout), started
     worker.invocations += 1
-    outcome.output = bytes(output)
     outcome.max_rss_kb = int(frame.get("max_rss_kb") or 0)
     if frame["type"] == "result":
         outcome.payload = frame["payload"].encode()
+        pool.give(worker)
+        return worker, outcome, started
+    # "error", or "init_error": the module did not import, and that process then exits
+    error = frame.get("error") or {}
+    outcome.status, outcome.error_type = "error", error.get("errorType")
+    outcome.payload = json.dumps(error).encode()
+    outcome.extra_log = _error_line(error)
+    if frame["type"] == "init_error":
+        pool.retire(worker)
     else:
-        error = frame.get("error") or {}
-        outcome.status, outcome.error_type = "error", error.get("errorType")
-        outcome.payload = json.dumps(error).encode()
-        outcome.extra_log = _error_line(error)
-    pool.give(worker)
+        pool.give(worker)
     return worker, outcome, started
 
 
@@ -451,16 +425,27 @@ def _unavailable(reason: str) -> _Outcome:
     )
 
 
-def _timed_out(request_id: str, timeout: float, output: bytes) -> _Outcome:
+def _timed_out(outcome: _Outcome, request_id: str, timeout: float) -> _Outcome:
+    """Lambda's answer when the Timeout passed (the worker is killed)."""
     message = f"RequestId: {request_id} Error: Task timed out after {timeout:.2f} seconds"
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
-    return _Outcome(
-        "timeout",
-        _error_doc("Sandbox.Timedout", message),
-        output,
-        "Sandbox.Timedout",
-        extra_log=f"{stamp}Z {request_id} Task timed out after {timeout:.2f} seconds",
-    )
+    outcome.status, outcome.error_type = "timeout", "Sandbox.Timedout"
+    outcome.payload = _error_doc("Sandbox.Timedout", message)
+    outcome.extra_log = f"{stamp}Z {request_id} Task timed out after {timeout:.2f} seconds"
+    return outcome
+
+
+def _crashed(outcome: _Outcome, request_id: str, exit_code: int) -> _Outcome:
+    """Lambda's answer when the runtime process died during the invocation."""
+    if exit_code > 128:
+        reason = f"signal: {(signal.strsignal(exit_code - 128) or str(exit_code - 128)).lower()}"
+    else:
+        reason = f"exit status {exit_code}"
+    message = f"RequestId: {request_id} Error: Runtime exited with error: {reason}"
+    outcome.status, outcome.error_type = "crash", "Runtime.ExitError"
+    outcome.payload = _error_doc("Runtime.ExitError", message)
+    outcome.extra_log = message
+    return outcome
 
 
 def _error_line(error: dict[str, Any]) -> str:
