@@ -336,3 +336,26 @@ def test_an_import_error_fails_the_invocation_and_the_next_one_retries(
         assert error["errorMessage"].startswith(message)
     first, second = runs(cloud, name)
     assert first["cold"] and second["cold"] and first["pid"] != second["pid"]
+
+
+def test_code_from_s3_and_an_es_module_handler_that_imports_the_sdk(cloud: Cloud) -> None:
+    from lambda_code import role, zipped
+
+    module = (
+        'import { STSClient, GetCallerIdentityCommand } from "@aws-sdk/client-sts";\n'
+        "export const handler = async () =>\n"
+        "  (await new STSClient({}).send(new GetCallerIdentityCommand({}))).Account;\n"
+    )
+    s3 = cloud.client("s3")
+    s3.create_bucket(Bucket="function-code")
+    s3.put_object(Bucket="function-code", Key="esm.zip", Body=zipped({"app.mjs": module}))
+    cloud.client("lambda").create_function(
+        FunctionName="esm-from-s3",
+        Runtime="nodejs20.x",
+        Role=role(cloud),
+        Handler="app.handler",
+        Code={"S3Bucket": "function-code", "S3Key": "esm.zip"},
+    )
+    answer = invoke(cloud, "esm-from-s3")
+    assert "FunctionError" not in answer, answer["Payload"]
+    assert answer["Payload"] == "123456789012"
