@@ -16,7 +16,9 @@ noise of a shared machine hits both alike:
   after another;
 - the start-up cost of sealing: ``motobox run --seal -- true`` against ``motobox run -- true``,
   for this user's path (``seal_startup``: root's under ``make bench``) and, run as root, for a
-  user without privilege (``seal_startup_userns``: as uid 65534, a user namespace).
+  user without privilege (``seal_startup_userns``: as uid 65534, a user namespace);
+- motobox only (plain ``moto_server`` runs functions in Docker): ``lambda:Invoke`` of a trivial
+  Python function, warm (p50) and cold (its first invocation: process start, runtime, import).
 
 Prints a table and writes ``bench/results.json``. ``--quick`` for fewer calls and no taskcat.
 """
@@ -192,6 +194,38 @@ def operations(server: Server) -> dict[str, Callable[[], Any]]:
     }
 
 
+LAMBDA_CODE = "def handler(event, context):\n    return event\n"
+
+
+def lambda_invokes(server: Server, n: int) -> tuple[float, list[float]]:
+    """A trivial Python function: its cold invocation and ``n`` warm ones, in ms."""
+    import io
+    import zipfile
+
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("index.py", LAMBDA_CODE)
+    role = server.client("iam").create_role(RoleName="bench", AssumeRolePolicyDocument="{}")
+    lam = server.client("lambda")
+    lam.create_function(
+        FunctionName="bench",
+        Runtime=f"python3.{sys.version_info[1]}",
+        Role=role["Role"]["Arn"],
+        Handler="index.handler",
+        Code={"ZipFile": code.getvalue()},
+    )
+
+    def call() -> None:
+        answer = lam.invoke(FunctionName="bench", Payload=b'{"n": 1}')
+        if answer.get("FunctionError"):
+            raise SystemExit(f"bench: the function failed: {answer['Payload'].read()!r}")
+
+    started = time.perf_counter()
+    call()
+    cold = (time.perf_counter() - started) * 1000
+    return cold, _timed(call, n)
+
+
 def throughput(server: Server, seconds: float) -> float:
     clients = [server.client("sts") for _ in range(8)]
     for c in clients:
@@ -361,6 +395,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     add(f"p95_{op}_ms", kind, _pct(times, 0.95))
                 seconds = 0.5 if args.calls else 1.5 if args.quick else 3.0
                 add("throughput_rps", kind, throughput(server, seconds))
+                if kind == "motobox":
+                    cold, warm = lambda_invokes(server, n)
+                    add("lambda_cold_invoke_ms", kind, cold)
+                    add("p50_lambda_invoke_ms", kind, _pct(warm, 0.5))
                 add("peak_rss_mb", kind, server.peak_rss_mb())
                 server.stop()
             # The floor, and motobox with the journal and 20 rules on against both off: three
@@ -422,6 +460,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "sealed_s": med["sealed"],
                     "ratio": med["sealed"] / med["unsealed"],
                 }
+            elif set(sides) == {"motobox"}:  # nothing to compare with
+                figures[name] = {"motobox": med["motobox"]}
             elif name == "floor_p50_sts":
                 figures[name] = {
                     "floor": med["floor"],
@@ -453,6 +493,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"machine: {results['machine']}")
     print(f"{'figure':28s} {'baseline':>12s} {'motobox':>12s} {'ratio':>8s}")
     for name, f in figures.items():
+        if "ratio" not in f:
+            print(f"{name:28s} {'-':>12s} {f['motobox']:12.3f} {'-':>8s}")
+            continue
         keys = [k for k in f if k != "ratio"]
         base, ours = f[keys[0]], f[keys[1]]
         label = f"{name} ({keys[0]} -> {keys[1]})" if keys[0] != "moto_server" else name

@@ -267,6 +267,8 @@ class Cloud:
                 ) from None
 
     def stop(self) -> None:
+        if self.gateway and self.gateway.cloud:
+            self.gateway.cloud.close()  # what emulators started for this cloud (Lambda workers)
         if self._seal_helper:  # the start failed before the seal
             self._seal_helper.cancel()
             self._seal_helper = None

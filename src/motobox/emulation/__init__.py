@@ -9,6 +9,8 @@
                             what moto does not model, custom resources, change sets), the
                             fixes of moto's CloudFormation bugs, forced failures
                             (``fail_stack``) and the fixes that make every read agree
+    lambdas                 Lambda functions run on this machine's Python and Node.js, not
+                            Docker (also applied with CloudFormation, which creates functions)
 
 Each fix is a small function whose docstring names the moto behaviour it corrects (moto is
 pinned to 5.2.5 in pyproject.toml), the upstream state, and the test in
@@ -22,7 +24,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from motobox.emulation import core, s3
+from motobox.emulation import core, lambdas, s3
 from motobox.emulation.cloudformation import fixes as cfn
 from motobox.emulation.cloudformation import status, template_url
 
@@ -38,7 +40,9 @@ FIXES: dict[str, tuple[Callable[[], None], ...]] = {
         cfn.fix_stack_engine,
         status.fix_stack_resource_status,
         template_url.fix_template_url_bucket,
+        lambdas.fix_lambda_execution,
     ),
+    "lambda": (lambdas.fix_lambda_execution,),
 }
 _lock = threading.Lock()
 _done: set[str] = set()

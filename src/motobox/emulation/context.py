@@ -49,7 +49,18 @@ class CloudContext:
     #: The scenario's rule engine (``scenario.rules.RuleEngine``), which also answers custom
     #: resources (``select_custom_resource``); None without rules.
     rules: Any = None
+    #: What emulators keep per cloud (e.g. the Lambda executor's warm workers).
     extra: dict[str, Any] = field(default_factory=dict)
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def on_close(self, close: Callable[[], None]) -> None:
+        """Call ``close`` when the cloud stops (before its servers do), e.g. to end the
+        processes an emulator started for it."""
+        self.closers.append(close)
+
+    def close(self) -> None:
+        while self.closers:
+            self.closers.pop()()
 
 
 @dataclass(frozen=True)

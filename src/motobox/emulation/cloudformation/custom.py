@@ -245,7 +245,8 @@ def _send(
             _pending.pop(token, None)
     answered = pending.response
     if answered is None:
-        _journal(run, logical_id, type_name, request_type, "function", "TIMEOUT", None)
+        status = "TIMEOUT" if failure is None else "FAILED"
+        _journal(run, logical_id, type_name, request_type, "function", status, None)
         if failure is not None:
             raise ResourceFailure(
                 f"Received no response from custom resource: the function "
@@ -323,40 +324,26 @@ def _function(service_token: str, account: str, region: str) -> Any:
 
 
 def invoke_function(info: RequestInfo, function: Any, payload: bytes) -> str | None:
-    """Start ``function`` with ``payload`` as an asynchronous (Event) invocation; the words
-    of a failure that means no answer can come, else None.
+    """Start ``function`` with ``payload`` as an asynchronous (Event) invocation, as
+    CloudFormation does, through motobox's Lambda executor (``emulation.lambdas``); the words
+    of a failure that means no answer can come (a runtime this machine lacks), else None."""
+    from motobox.emulation.lambdas import FunctionNotFound, invoke
 
-    This is the one place that runs a function for CloudFormation: moto's
-    ``LambdaFunction.invoke`` (which needs Docker) until motobox's Lambda executor takes
-    over here."""
-    outcome: dict[str, str] = {}
-    started = threading.Event()
-
-    def run() -> None:
-        with carried(info):
-            try:
-                result, errored = _invoke_with_moto(function, payload)
-            except Exception as exc:
-                outcome["failure"] = f"{type(exc).__name__}: {exc}"
-            else:
-                if errored:
-                    outcome["failure"] = result
-            finally:
-                started.set()
-
-    thread = threading.Thread(target=run, name="cfn-custom-resource", daemon=True)
-    thread.start()
-    # An invocation that fails at once (no runtime, no Docker) is known within moments.
-    started.wait(2.0)
-    return outcome.get("failure")
-
-
-def _invoke_with_moto(function: Any, payload: bytes) -> tuple[str, bool]:
-    headers: dict[str, str] = {"x-amz-invocation-type": "Event"}
-    answer: dict[str, str] = {}
-    result = function.invoke(payload.decode(), headers, answer)
-    text = result.decode() if isinstance(result, bytes) else str(result)
-    return text, "x-amz-function-error" in answer
+    with carried(info):
+        try:
+            result = invoke(
+                info.account or function.account_id,
+                info.region or function.region,
+                function.function_arn,
+                payload,
+                invocation_type="Event",
+            )
+        except FunctionNotFound as exc:
+            return str(exc)
+    if result.status in ("queued", "ok"):
+        return None
+    error = result.error or {}
+    return str(error.get("errorMessage") or result.payload.decode("utf-8", "replace"))
 
 
 # -- the answer's way back -------------------------------------------------------------------

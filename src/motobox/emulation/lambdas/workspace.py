@@ -1,0 +1,132 @@
+"""Where a function's code, its layers and the runtime's SDK lie on disk while a cloud runs.
+
+One workspace per cloud (a temporary folder, removed when the cloud stops), laid out so that
+both runtimes find what Lambda's own runtimes find:
+
+    WORKSPACE/
+      node_modules -> the host's SDK     NODE_PATH's first folder holding @aws-sdk (Node's
+                                         walk up to parent folders finds it, so ES modules,
+                                         which ignore NODE_PATH, import it too)
+      python/                            boto3, botocore, s3transfer and their pure-Python
+                                         dependencies, linked from motobox's interpreter (never
+                                         moto): the end of a Python function's sys.path, as
+                                         /var/runtime is on Lambda
+      layers/SHA/                        each layer version's zip, extracted once
+      functions/
+        node_modules/cfn-response/       AWS's module for inline Node.js code (``cfn_response.js``)
+        SHA/                             a function's code (LAMBDA_TASK_ROOT), extracted once per
+                                         code and runtime family
+
+CloudFormation inline code (``Code.ZipFile`` text) reaches us as moto zips it: ``index.py``
+plus AWS's ``cfnresponse.py``, whatever the runtime. For a nodejs function that zip gets an
+``index.js`` with the same text, which is what Lambda runs.
+
+A zip's paths are made safe by ``zipfile`` (no absolute paths, no ``..``); the executable bits
+it records are kept (functions that ship a binary run it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import io
+import os
+import shutil
+import threading
+import zipfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+#: What boto3 needs, as Lambda's Python runtime ships it in /var/runtime.
+PYTHON_SDK = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")
+INLINE = {"index.py", "cfnresponse.py"}
+
+
+class Workspace:
+    def __init__(self, root: Path, node_path: str) -> None:
+        self.root = root
+        self._lock = threading.Lock()
+        (root / "functions" / "node_modules" / "cfn-response").mkdir(parents=True)
+        shutil.copyfile(
+            HERE / "cfn_response.js",
+            root / "functions" / "node_modules" / "cfn-response" / "index.js",
+        )
+        (root / "layers").mkdir()
+        self.python_sdk = root / "python"
+        self.python_sdk.mkdir()
+        for name in PYTHON_SDK:
+            spec = importlib.util.find_spec(name)
+            if spec is None or spec.origin is None:
+                continue
+            source = Path(spec.origin)
+            if source.name == "__init__.py":
+                source = source.parent
+            (self.python_sdk / source.name).symlink_to(source)
+        #: The host's Node SDK folder, if NODE_PATH names one.
+        self.node_sdk: str | None = None
+        for folder in filter(None, node_path.split(os.pathsep)):
+            if (Path(folder) / "@aws-sdk").is_dir():
+                self.node_sdk = folder
+                (root / "node_modules").symlink_to(Path(folder).resolve())
+                break
+
+    @property
+    def node_modules(self) -> Path:
+        """Where ``cfn-response`` lies (a NODE_PATH entry as well as a parent folder)."""
+        return self.root / "functions" / "node_modules"
+
+    def function(self, code: bytes, language: str) -> Path:
+        """The task root of ``code`` (a zip) for a ``language`` runtime."""
+        digest = hashlib.sha256(code).hexdigest()[:32]
+        target = self.root / "functions" / f"{digest}-{language}"
+        with self._lock:
+            if not target.exists():
+                names = _extract(code, target)
+                if language == "node" and names == INLINE:
+                    shutil.copyfile(target / "index.py", target / "index.js")
+        return target
+
+    def layer(self, code: bytes) -> Path:
+        digest = hashlib.sha256(code).hexdigest()[:32]
+        target = self.root / "layers" / digest
+        with self._lock:
+            if not target.exists():
+                _extract(code, target)
+        return target
+
+
+def _extract(code: bytes, target: Path) -> set[str]:
+    """Extract the zip ``code`` into ``target`` (atomically: a half-written folder is never
+    seen); the names it holds."""
+    partial = target.with_name(target.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    with zipfile.ZipFile(io.BytesIO(code)) as archive:
+        archive.extractall(partial)
+        for info in archive.infolist():
+            mode = (info.external_attr >> 16) & 0o777
+            if mode & 0o111 and not info.is_dir():
+                path = partial / info.filename
+                if path.is_file():
+                    path.chmod(path.stat().st_mode | 0o755)
+        names = {info.filename for info in archive.infolist() if not info.is_dir()}
+    partial.rename(target)
+    return names
+
+
+def python_layer_paths(layer: Path, version: tuple[int, int]) -> list[str]:
+    """A layer's folders on sys.path, as /opt/python/lib/python3.X/site-packages and
+    /opt/python are on Lambda."""
+    return [
+        str(layer / "python" / "lib" / f"python{version[0]}.{version[1]}" / "site-packages"),
+        str(layer / "python"),
+    ]
+
+
+def node_layer_paths(layer: Path, version: tuple[int, int]) -> list[str]:
+    """A layer's folders on NODE_PATH, as /opt/nodejs/nodeNN/node_modules and
+    /opt/nodejs/node_modules are on Lambda."""
+    return [
+        str(layer / "nodejs" / f"node{version[0]}" / "node_modules"),
+        str(layer / "nodejs" / "node_modules"),
+    ]
