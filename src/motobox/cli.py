@@ -167,7 +167,11 @@ def _print_exports(env: dict[str, str]) -> None:
     import shlex
 
     keys = sorted(k for k in env if k.startswith("AWS_") or k.lower().endswith("_proxy"))
-    keys += [k for k in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS") if k in env]
+    keys += [
+        k
+        for k in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS", "DOCKER_HOST")
+        if k in env
+    ]
     for key in keys:
         print(f"export {key}={shlex.quote(env[key])}")
     print("unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN")
