@@ -6,6 +6,7 @@
                             need it (a bucket policy's ``s3:signatureversion``)
     cloudformation          changes of moto's CloudFormation state (``fail_stack``) and the
                             fixes that make every read agree with them
+    ec2                     Availability Zones as AWS lists them, and Fn::GetAZs agreeing
 
 Each fix is a small function whose docstring names the moto behaviour it corrects (moto is
 pinned to 5.2.5 in pyproject.toml), the upstream state, and the test in
@@ -19,14 +20,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from motobox.emulation import core, s3
+from motobox.emulation import core, ec2, s3
 from motobox.emulation.cloudformation import status
 
 #: Fixes by the moto service they patch ("core": every service).
 FIXES: dict[str, tuple[Callable[[], None], ...]] = {
-    "core": (core.fix_method_names_per_request, core.fix_service_model_loader),
+    "core": (
+        core.fix_method_names_per_request,
+        core.fix_service_model_loader,
+        ec2.fix_availability_zones,  # armed for any service: many read EC2's zone table
+    ),
     "s3": (s3.fix_bucket_policy_conditions,),
-    "cloudformation": (status.fix_stack_resource_status,),
+    "cloudformation": (status.fix_stack_resource_status, ec2.fix_get_azs),
 }
 _lock = threading.Lock()
 _done: set[str] = set()
