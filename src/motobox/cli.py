@@ -279,7 +279,14 @@ def _exports(env: dict[str, str], cloud_url: str) -> str:
     keys = sorted(k for k in env if k.startswith("AWS_") or k.lower().endswith("_proxy"))
     keys += [
         k
-        for k in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS", "CURL_CA_BUNDLE")
+        for k in (
+            "REQUESTS_CA_BUNDLE",
+            "SSL_CERT_FILE",
+            "NODE_EXTRA_CA_CERTS",
+            "CURL_CA_BUNDLE",
+            "DOCKER_HOST",
+            "JAVA_TOOL_OPTIONS",
+        )
         if k in env
     ]
     lines = [f"export {key}={shlex.quote(env[key])}" for key in keys]
@@ -371,7 +378,7 @@ def _cmd_stop(args: argparse.Namespace) -> int:
         f"unset {CLOUD_ENV} AWS_ENDPOINT_URL AWS_DATA_PATH AWS_ACCESS_KEY_ID "
         "AWS_SECRET_ACCESS_KEY AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE AWS_CA_BUNDLE "
         "HTTP_PROXY HTTPS_PROXY http_proxy https_proxy NO_PROXY no_proxy REQUESTS_CA_BUNDLE "
-        "SSL_CERT_FILE NODE_EXTRA_CA_CERTS CURL_CA_BUNDLE"
+        "SSL_CERT_FILE NODE_EXTRA_CA_CERTS CURL_CA_BUNDLE DOCKER_HOST JAVA_TOOL_OPTIONS"
     )
     return 0
 

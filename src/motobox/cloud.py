@@ -10,7 +10,8 @@ gateway (identify -> rules -> moto) served by ``transport.http.Server`` on a fre
 the egress proxy (AWS hosts go to the gateway, the rest is stubbed or denied), and the
 program's environment (``environment.build_program_env``). ``run`` starts the program under
 ``process.run_program``; ``stop`` (or leaving the ``with`` block) tears everything down and
-removes the state folder.
+removes the state folder. The last piece started is a stand-in Docker engine on a Unix socket
+(``sandbox.docker``): taskcat asks Docker for its version before it packages Lambda sources.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from motobox.transport.wsgi import WSGIHandler
 
 if TYPE_CHECKING:  # imported when first needed: cryptography alone takes ~25 ms to import
     from motobox.sandbox.ca import CertificateAuthority
+    from motobox.sandbox.docker import DockerStandIn
     from motobox.sandbox.process import ProgramResult
 
 _embedded_lock = threading.Lock()
@@ -149,6 +151,7 @@ class Cloud:
         self.gateway: Gateway | None = None
         self.server: Server | None = None
         self.proxy: EgressProxy | None = None
+        self.docker: DockerStandIn | None = None
         self._embedded = False
         self.seal = seal
         self.sealed: Any = None  # motobox.sandbox.seal.Seal while a sealed cloud runs
@@ -242,6 +245,9 @@ class Cloud:
             rules=rules,
         )
         self._run_setup()
+        from motobox.sandbox.docker import DockerStandIn
+
+        self.docker = DockerStandIn(self.journal, self.state_dir).start()
 
     def _make_ca(self) -> CertificateAuthority:
         """The run's CA and its bundle file, made once."""
@@ -280,6 +286,9 @@ class Cloud:
                 global _embedded_running
                 _embedded_running -= 1
                 self._embedded = False
+        if self.docker:
+            self.docker.stop()
+            self.docker = None
         if self.proxy:
             self.proxy.stop()
             self.proxy = None
@@ -350,6 +359,7 @@ class Cloud:
             state_dir=self.state_dir,
             ca_bundle=self.ca_bundle,
             proxy_url=self.proxy_url,
+            docker_host=self.docker.url if self.docker else None,
         )
 
     def env_for(self, account: str, region: str | None = None) -> dict[str, str]:

@@ -11,6 +11,7 @@
                             (``fail_stack``) and the fixes that make every read agree
     lambdas                 Lambda functions run on this machine's Python and Node.js, not
                             Docker (also applied with CloudFormation, which creates functions)
+    ec2                     Availability Zones as AWS lists them, and Fn::GetAZs agreeing
 
 Each fix is a small function whose docstring names the moto behaviour it corrects (moto is
 pinned to 5.2.5 in pyproject.toml), the upstream state, and the test in
@@ -24,13 +25,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from motobox.emulation import core, lambdas, s3
+from motobox.emulation import core, ec2, lambdas, s3
 from motobox.emulation.cloudformation import fixes as cfn
 from motobox.emulation.cloudformation import status, template_url
 
 #: Fixes by the moto service they patch ("core": every service).
 FIXES: dict[str, tuple[Callable[[], None], ...]] = {
-    "core": (core.fix_method_names_per_request, core.fix_service_model_loader),
+    "core": (
+        core.fix_method_names_per_request,
+        core.fix_service_model_loader,
+        ec2.fix_availability_zones,  # armed for any service: many read EC2's zone table
+    ),
     "s3": (s3.fix_bucket_policy_conditions,),
     "cloudformation": (
         cfn.fix_novalue_in_lists,
@@ -41,6 +46,7 @@ FIXES: dict[str, tuple[Callable[[], None], ...]] = {
         status.fix_stack_resource_status,
         template_url.fix_template_url_bucket,
         lambdas.fix_lambda_execution,
+        ec2.fix_get_azs,
     ),
     "lambda": (lambdas.fix_lambda_execution,),
 }

@@ -12,7 +12,9 @@
      so ``~/.aws`` is never read, and turns instance metadata off;
   4. replaces every CA variable with the per-run bundle, gives the JVM (which reads none of
      them) a trust store with the system's CAs and the run's (``java.tool_options``), and sets
-     the egress proxy.
+     the egress proxy;
+  5. points Docker clients at motobox's stand-in engine (``docker.DockerStandIn``) unless the
+     user's environment names an engine itself (``DOCKER_HOST`` or ``DOCKER_CONTEXT``).
 
 The legacy endpoint data is written once per run into the run's state folder (the port
 changes per run); it costs a few milliseconds (measured in ``tests/test_environment.py``).
@@ -54,6 +56,9 @@ CA_VARIABLES = (
     "AWS_CA_BUNDLE",
     "CURL_CA_BUNDLE",
 )
+#: Variables by which a user names a Docker engine of their own: then motobox's stand-in is
+#: not used.
+DOCKER_CHOICE = ("DOCKER_HOST", "DOCKER_CONTEXT")
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 
 
@@ -82,6 +87,7 @@ def build_program_env(
     ca_bundle: Path | None = None,
     proxy_url: str | None = None,
     legacy_redirect: bool = True,
+    docker_host: str | None = None,
 ) -> dict[str, str]:
     env = {k: v for k, v in parent.items() if not _drop(k)}
     aws_dir = state_dir / "aws"
@@ -134,6 +140,8 @@ def build_program_env(
         for name in ("HTTP_PROXY", "HTTPS_PROXY"):
             env[name] = env[name.lower()] = proxy_url
         env["NO_PROXY"] = env["no_proxy"] = no_proxy
+    if docker_host and not any(env.get(name) for name in DOCKER_CHOICE):
+        env["DOCKER_HOST"] = docker_host
     return env
 
 
