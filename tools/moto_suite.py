@@ -42,6 +42,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -79,8 +80,16 @@ CLIENT_ENV = {
     "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
     "TESTS_SKIP_REQUIRES_DOCKER": "true",
 }
-# Tests deselected under both servers, with the reason (node id or a prefix of one).
-EXCLUDED: dict[str, str] = {}
+# Tests deselected under both servers, with the reason. Each failed under both (moto 5.2.5).
+EXCLUDED: dict[str, str] = {
+    "tests/test_cloudformation/test_cloudformation_custom_resources.py"
+    "::test_create_custom_lambda_resource": "its custom resource runs a Lambda function, which "
+    "moto runs in Docker (the test lacks the requires_docker mark its siblings have)",
+    "tests/test_s3/test_server.py::test_s3_server_post_cors_multiple_origins": "it starts a "
+    "server of its own in-process on port 6789 and calls http://testcors.localhost:6789, a name "
+    "this machine's resolver does not give an address (and no lane has DNS); it never reaches "
+    "the server under test",
+}
 PASSING = {"passed", "xfailed"}
 
 
@@ -261,7 +270,7 @@ def run_suite(
                     sys.executable, __file__, "lane", "--server", server,
                     "--record", str(out / f"{name}.jsonl"),
                     "--status", str(out / f"{name}.status.json"),
-                    "--", *pytest_opts, *share,
+                    "--", *pytest_opts, *(str(TESTS_ROOT / target) for target in share),
                 ]  # fmt: skip
                 print(f"moto_suite: lane {name}: {len(share)} targets, log {out}/{name}.log")
                 with open(out / f"{name}.log", "wb") as log:
@@ -400,9 +409,15 @@ def run_lane(server: str, record: Path, status_file: Path, pytest_args: list[str
         client_env = {**env, **CLIENT_ENV, "MOTO_SUITE_RECORD": str(record)}
         client_env["PYTHONPATH"] = str(Path(__file__).parent)  # for -p moto_suite_plugin
         print(f"== {server} on port {PORT}: pytest", flush=True)
+        # Some tests write files into the working folder (s3's rb.tmp): each lane has its own,
+        # and pytest is told where moto's tests are rooted.
+        workdir = record.with_suffix(".cwd")
+        shutil.rmtree(workdir, ignore_errors=True)
+        workdir.mkdir(parents=True)
         done = subprocess.run(
-            [str(SUITE_PYTHON), "-m", "pytest", *args], cwd=TESTS_ROOT, env=client_env,
-            stdin=subprocess.DEVNULL, check=False,
+            [str(SUITE_PYTHON), "-m", "pytest", "--rootdir", str(TESTS_ROOT),
+             "-c", str(TESTS_ROOT / "pyproject.toml"), *args],
+            cwd=workdir, env=client_env, stdin=subprocess.DEVNULL, check=False,
         )  # fmt: skip
         status["pytest_exit"] = done.returncode
         if srv.poll() is not None:
