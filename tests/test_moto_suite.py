@@ -7,20 +7,19 @@ makes goes to ``http://localhost:5000``. ``tools/moto_suite.py`` runs a fixed li
 namespace of their own (every test resets its server, and some hard-code port 5000), and
 compares the outcomes id by id. ``make moto-suite`` does the same for whole services.
 
-Why these ids. The list (400 ids, about 30 s of test time per server, each server's run about a
-minute on two busy cores) is drawn from seven files that between them cover what programs do
-through motobox most: the multi-account tests (every test of ``test_sts_integration.py`` and
-``test_sqs_multiaccount.py``: keys issued by ``AssumeRole``/``AssumeRoleWithSAML`` act in the
-role's account) and equal shares of ``test_s3.py`` (rest-xml, virtual and path addressing,
-multipart, checksums), ``test_sqs.py`` (query and JSON protocols, queue URLs on localhost:5000),
-``test_dynamodb.py`` (JSON, expressions, pagination), ``test_cloudformation_stack_crud.py``
-(stacks, change sets, stack sets) and ``test_iam.py`` (query protocol, policies, pagination).
-From each, the tests that passed under moto_server in at most 0.5 s, at most two
-parametrizations of one test function, taken evenly spaced through the file so every operation
-the file covers is sampled; the slow ones left out are mostly real ``sleep``s (SQS visibility
-timeouts, a 16 s DynamoDB 1 MB-limit test), which the full ``make moto-suite`` still runs. The
-list is made by ``moto_suite.py pick`` (the commands are in the list's header). Tests moto
-skips in server mode (they reach into moto's backends in-process, or need Docker) are not in it.
+Why these ids. The list (400 ids, about 30 s of test time per server; the whole test takes
+about 40 s on a quiet machine, 80 s on two busy cores) is drawn from seven files. Every test of
+``test_sts_integration.py`` and ``test_sqs_multiaccount.py``: keys that ``AssumeRole`` and
+``AssumeRoleWithSAML`` issue act in the role's account, which a gateway in front of moto can
+easily get wrong. Then equal shares of ``test_s3.py`` (rest-xml), ``test_sqs.py`` and
+``test_dynamodb.py`` (json), ``test_cloudformation_stack_crud.py`` and ``test_iam.py`` (query):
+the services programs use most through motobox, one wire protocol or more each. From each file,
+the tests that passed under moto_server in at most 0.5 s, at most two parametrizations of one
+test function, taken evenly spaced through the file so that every operation it covers is
+sampled. The slow ones left out mostly wait in real time (SQS visibility timeouts, a 16 s
+DynamoDB 1 MB-limit test); ``make moto-suite`` still runs them. ``moto_suite.py pick`` makes
+the list (the commands are in its header). Tests moto skips in server mode (they reach into
+moto's backends in-process, or need Docker) are not in it.
 """
 
 from __future__ import annotations
