@@ -45,10 +45,10 @@ def test_moto_tests_passing_under_moto_server_pass_under_motobox(tmp_path: Path)
     assert len(ids) == len(set(ids)) <= 400
     done = subprocess.run(
         [sys.executable, str(ROOT / "tools" / "moto_suite.py"), "run", "--ids", str(IDS),
-         "--out", str(tmp_path), "--timeout", "900", "--test-timeout", "60"],
+         "--out", str(tmp_path), "--timeout", "400", "--test-timeout", "30"],
         capture_output=True,
         text=True,
-        timeout=960,
+        timeout=460,
     )  # fmt: skip
     assert done.returncode in (0, 1), done.stdout + done.stderr
     results = json.loads((tmp_path / "results.json").read_text())
