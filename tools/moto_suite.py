@@ -33,8 +33,9 @@ The servers get the environment moto's CI gives its server (``MOTO_EC2_LOAD_DEFA
 (``TESTS_SKIP_REQUIRES_DOCKER``), as are those marked ``network``. Skipped tests are left out of
 the comparison; ``EXCLUDED`` names the tests we deselect, each with its reason.
 
-Subcommands: ``run`` (what make and the test call) and ``lane`` (internal: one lane, already
-inside its namespace).
+Subcommands: ``run`` (what make and the test call), ``pick`` (makes the fixed list of ids for
+``make test`` from a run's results) and ``lane`` (internal: one lane, already inside its
+namespace).
 """
 
 from __future__ import annotations
