@@ -12,7 +12,7 @@ export PIP_NO_INPUT := 1
 # pip's downloads are cached inside the clone, so every virtualenv after the first is quick.
 export PIP_CACHE_DIR := $(CURDIR)/$(TOOLS)/pip-cache
 
-.PHONY: all demo test lint tools toolcache bench clean distclean
+.PHONY: all demo test lint tools toolcache bench moto-suite clean distclean
 
 all: test
 
@@ -75,12 +75,29 @@ $(TOOLS)/boto-old/.stamp:
 	@$(TOOLS)/boto-old/bin/python -c 'import boto3' || { echo "error: boto3 1.26 did not install" >&2; exit 1; }
 	@touch $@
 
+# moto's own tests: its sdist ships tests/. They run in a virtualenv of their own with what they
+# import beyond moto[server] (pytest, freezegun) and pytest-timeout to bound a hung test, so the
+# test venv stays as pyproject.toml declares it. The sdist is downloaded once and kept.
+MOTO_VERSION := 5.2.5
+MOTO_SUITE   := $(TOOLS)/moto-suite
+$(MOTO_SUITE)/.stamp:
+	@echo "==> moto $(MOTO_VERSION)'s own tests (sdist) and a virtualenv for them in $(MOTO_SUITE)"
+	@test -f $(MOTO_SUITE)/sdist/moto-$(MOTO_VERSION).tar.gz || $(PYTHON) -m pip download $(PIP_QUIET) --no-binary :all: --no-deps -d $(MOTO_SUITE)/sdist 'moto==$(MOTO_VERSION)' 2>&1 | grep -v '^WARNING: Location' || true
+	@test -f $(MOTO_SUITE)/sdist/moto-$(MOTO_VERSION).tar.gz || { echo "error: the moto $(MOTO_VERSION) sdist did not download" >&2; exit 1; }
+	@rm -rf $(MOTO_SUITE)/moto-$(MOTO_VERSION) $(MOTO_SUITE)/venv
+	@tar -xzf $(MOTO_SUITE)/sdist/moto-$(MOTO_VERSION).tar.gz -C $(MOTO_SUITE) moto-$(MOTO_VERSION)/tests moto-$(MOTO_VERSION)/pyproject.toml
+	@$(PYTHON) -m venv $(MOTO_SUITE)/venv
+	@$(MOTO_SUITE)/venv/bin/pip install $(PIP_QUIET) 'moto[server]==$(MOTO_VERSION)' 'pytest>=8' freezegun pytest-timeout 2>&1 | grep -v '^WARNING: Location' || true
+	@$(MOTO_SUITE)/venv/bin/python -c 'import moto, pytest, freezegun, pytest_timeout' || { echo "error: $(MOTO_SUITE)/venv is incomplete; see the pip output above" >&2; exit 1; }
+	@touch $@
+
 tests/node/node_modules/.stamp: tests/node/package.json tests/node/package-lock.json
 	@echo "==> npm ci in tests/node (AWS SDK for JavaScript v3)"
 	@cd tests/node && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-tools: $(VENV)/.stamp toolcache $(TOOLS)/wheelhouse/.stamp $(TOOLS)/awscli/.stamp-any-user $(TOOLS)/any-user/.stamp $(TOOLS)/boto-old/.stamp tests/node/node_modules/.stamp
+tools: $(VENV)/.stamp toolcache $(TOOLS)/wheelhouse/.stamp $(TOOLS)/awscli/.stamp-any-user $(TOOLS)/any-user/.stamp $(TOOLS)/boto-old/.stamp tests/node/node_modules/.stamp \
+       $(MOTO_SUITE)/.stamp
 
 lint: $(VENV)/.stamp
 	@echo "==> ruff"
@@ -95,6 +112,12 @@ test: tools lint
 
 demo: $(VENV)/.stamp toolcache
 	@$(PY) tools/demo.py
+
+# moto's server-mode tests of these services under plain moto_server and under `motobox serve`,
+# compared id by id (tools/moto_suite.py); long: MOTO_SUITE_ARGS='--lanes 2' on an idle machine.
+MOTO_SUITE_SERVICES ?= sts,iam,cloudformation,ssm,s3,sqs,dynamodb,core
+moto-suite: $(VENV)/.stamp $(MOTO_SUITE)/.stamp
+	@nice $(PY) tools/moto_suite.py run --services $(MOTO_SUITE_SERVICES) --out $(MOTO_SUITE)/results $(MOTO_SUITE_ARGS)
 
 bench: $(VENV)/.stamp toolcache
 	@$(PY) bench/bench.py
