@@ -4,6 +4,7 @@ CloudFormation engine handles, each run offline (a loopback-only network namespa
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 from conftest import AWS_CLI, ROOT, TASKCAT, motobox, read_journal, require
@@ -15,6 +16,8 @@ BASE = ROOT / "scenarios" / "taskcat" / "base.yaml"
 
 def test_taskcat_gets_true_answers_for_each_case(tmp_path: Path) -> None:
     require(TASKCAT)
+    project = tmp_path / "project"  # taskcat writes into the project (.taskcat/)
+    shutil.copytree(PROJECT, project)
     scenario = tmp_path / "ssm.yaml"
     scenario.write_text(
         "setup:\n  - ssm.put_parameter: {Name: /motobox/present, Value: from-ssm, Type: String}\n"
@@ -36,7 +39,7 @@ def test_taskcat_gets_true_answers_for_each_case(tmp_path: Path) -> None:
             "-o",
             str(out),
         ],
-        cwd=PROJECT,
+        cwd=project,
         isolated=True,
     )
     log = done.stdout + done.stderr

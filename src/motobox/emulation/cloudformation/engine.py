@@ -489,23 +489,27 @@ class StackRun:
         """Outputs and exports, once every resource is made; a problem's words, or None."""
         from moto.cloudformation.models import Stack
 
-        try:
-            outputs = _ORIGINAL_OUTPUTS(self.stack) if _ORIGINAL_OUTPUTS else None
-            exports = list(_ORIGINAL_EXPORTS(self.stack)) if _ORIGINAL_EXPORTS else []
-        except Exception as exc:
-            return f"Outputs: {type(exc).__name__}: {exc}"
         assert isinstance(self.stack, Stack)
+        previous = self.exports
+        try:
+            exports = list(_ORIGINAL_EXPORTS(self.stack)) if _ORIGINAL_EXPORTS else []
+            # moto's outputs name their export from the stack's exports: this run's, now.
+            self.exports = exports
+            outputs = _ORIGINAL_OUTPUTS(self.stack) if _ORIGINAL_OUTPUTS else None
+        except Exception as exc:
+            self.exports = previous
+            return f"Outputs: {type(exc).__name__}: {exc}"
         for export in exports:
             other = self.backend.exports.get(export.name)
             if other is not None and other.exporting_stack_id != self.stack.stack_id:
+                self.exports = previous
                 owner = _stack_name_of(self.backend, other.exporting_stack_id)
                 return f"Export with name {export.name} is already exported by stack {owner}"
-        for old in self.exports:
+        for old in previous:
             self.backend.exports.pop(old.name, None)
         for export in exports:
             self.backend.exports[export.name] = export
         self.outputs = outputs
-        self.exports = exports
         return None
 
     def _fail_creation(self, failed: list[str], problem: str | None) -> None:
