@@ -9,9 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import AWS_CLI, offline, read_journal, require
 from motobox.attach import AttachedCloud
 from motobox.cloud import Cloud
+from motobox.errors import UsageError
 
 SCRIPT = """
 set -e
@@ -93,3 +96,42 @@ def test_no_cloud_at_the_url_is_one_line_and_exit_2() -> None:
         2,
         "motobox: which cloud? give --cloud URL or set MOTOBOX_CLOUD\n",
     )
+
+
+SEALED = """
+set -e
+eval "$(motobox serve --detach --seal --journal "$WORK/cloud.jsonl")"
+U="env -u AWS_ENDPOINT_URL -u AWS_DATA_PATH"
+U="$U -u HTTPS_PROXY -u https_proxy -u HTTP_PROXY -u http_proxy"
+motobox run --seal -- $U aws s3 mb s3://sealed-shared
+motobox run --seal -- $U sh -c 'aws s3 ls; ip -o link | wc -l'
+motobox run --seal -- $U curl -s -o /dev/null -w '%{http_code}\\n' https://example.com/
+eval "$(motobox stop)"
+"""
+
+
+def test_sealed_runs_join_the_sealed_namespace_of_a_running_cloud(tmp_path: Path) -> None:
+    """``motobox serve --seal`` hands its namespaces to ``motobox run --cloud URL --seal``: no
+    endpoint or proxy variable, only loopback, DNS and egress answered by the serving cloud."""
+    aws = Path(require(AWS_CLI))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MOTOBOX_"))}
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), str(aws.parent), env["PATH"]])
+    env["WORK"] = str(tmp_path)
+    done = subprocess.run(
+        offline(["bash", "-c", SEALED]), env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines()[0] == "make_bucket: sealed-shared"
+    assert done.stdout.splitlines()[1].endswith("sealed-shared")
+    assert done.stdout.splitlines()[2:] == ["1", "403"]  # lo only; example.com denied
+    records = read_journal(tmp_path / "cloud.jsonl")
+    assert records[0]["kind"] == "seal"
+    names = {r["name"] for r in records if r["kind"] == "dns"}
+    assert {"s3.amazonaws.com", "example.com"} <= names, names
+    ops = [r["operation"] for r in records if r["kind"] == "aws"]
+    assert ops == ["CreateBucket", "ListBuckets"]
+
+
+def test_a_sealed_run_needs_a_sealed_cloud(tmp_path: Path) -> None:
+    with Cloud() as serving, pytest.raises(UsageError, match="needs a sealed cloud"):
+        AttachedCloud(serving.endpoint_url, seal=True).start()

@@ -11,7 +11,10 @@
 
 Several commands can then share one cloud: ``cdk bootstrap`` and ``cdk deploy`` are two runs
 against the state the first one left. The serving process owns the journal, the egress
-control and the scenario; an attached run may add ``setup:`` and ``expect:`` of its own.
+control and the scenario; an attached run may add ``setup:`` and ``expect:`` of its own. With
+``--seal`` the program joins the serving cloud's sealed namespaces (``seal.JoinedSeal``: their
+descriptors, handed over a Unix socket only the same user can open), so its DNS questions and
+80/443 connections are that cloud's too.
 """
 
 from __future__ import annotations
@@ -49,10 +52,15 @@ class AttachedCloud(Cloud):
             if self.scenario.credentials is None:
                 self.credentials = credentials_for(self.account)
         if self.seal:
-            raise UsageError(
-                "--seal with --cloud: start the cloud sealed instead "
-                "(motobox serve --seal) and run unsealed against it"
-            )
+            seal = self._facts.get("seal")
+            if not seal:
+                raise UsageError(
+                    "--seal with --cloud needs a sealed cloud: start it with "
+                    'eval "$(motobox serve --detach --seal)"'
+                )
+            from motobox.sandbox.seal import JoinedSeal
+
+            self.sealed = JoinedSeal(seal["socket"])
         self.state_dir = Path(tempfile.mkdtemp(prefix="motobox-attached-", dir=state_root()))
         self.ca_bundle = self.state_dir / "ca.pem"
         self.ca_bundle.write_text(self._facts["ca_pem"])
@@ -86,6 +94,9 @@ class AttachedCloud(Cloud):
                 self.fetch_journal()
             except UsageError:
                 pass  # the cloud went away meanwhile: the journal keeps what it had
+        if self.sealed is not None:
+            self.sealed.stop()
+            self.sealed = None
         self.journal.close()
         if self.state_dir:
             shutil.rmtree(self.state_dir, ignore_errors=True)

@@ -234,6 +234,7 @@ class Cloud:
             )
             self._seal_helper = None  # the Seal's now
             self.sealed.start()
+            self.sealed.hand_out(self.state_dir / "seal.sock")  # motobox run --cloud --seal
         from motobox.emulation.context import CloudContext
 
         self.gateway.cloud = CloudContext(
@@ -330,6 +331,11 @@ class Cloud:
             "pid": os.getpid(),
             "journal_seq": len(self.journal),
             "journal_path": str(self.journal.path) if self.journal.path else None,
+            "seal": (
+                {"path": self.sealed.path, "socket": str(self.state_dir / "seal.sock")}
+                if self.sealed is not None and self.state_dir
+                else None
+            ),
         }
 
     def request_stop(self) -> None:

@@ -50,6 +50,7 @@ give up), each question journaled. A library for 40 lines of packing was not wor
 from __future__ import annotations
 
 import errno
+import json
 import os
 import socket
 import struct
@@ -378,8 +379,42 @@ class Seal:
                 self.mounts.append((str(combined), bundle))
                 break
 
+    def hand_out(self, path: Path) -> None:
+        """Serve this seal to other motobox processes of the same user (``motobox run --cloud
+        URL --seal``): a Unix socket at ``path`` (mode 0600) that answers each connection with
+        the namespaces' descriptors (SCM_RIGHTS) and the bind mounts, so their programs join
+        this run's namespaces and reach this cloud's DNS, 80/443 and ports."""
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(str(path))
+        os.chmod(path, 0o600)
+        listener.listen(16)
+        self._handout: socket.socket | None = listener
+        spec = json.dumps({"path": self.path, "mounts": self.mounts}).encode()
+
+        def loop() -> None:
+            while not self._stopping.is_set():
+                try:
+                    conn, _ = listener.accept()
+                except OSError:
+                    return
+                with conn:
+                    try:
+                        socket.send_fds(conn, [spec], list(self.fds))
+                    except OSError:
+                        continue
+
+        self._thread(loop)
+
     def stop(self) -> None:
         self._stopping.set()
+        handout: socket.socket | None = getattr(self, "_handout", None)
+        if handout is not None:
+            try:
+                handout.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            handout.close()
+            self._handout = None
         if self._helper:  # never started
             self._helper.cancel()
             self._helper = None
@@ -397,3 +432,40 @@ class Seal:
         """``MOTOBOX_SEAL`` for ``_init.py``: ``NETFD[,USERFD]`` and the bind mounts."""
         fds = ",".join(map(str, self.fds))
         return ";".join([fds, *(f"{src}={dst}" for src, dst in self.mounts)])
+
+
+class JoinedSeal:
+    """The seal of a cloud another motobox serves (``Seal.hand_out``): the same interface
+    ``process.supervised`` reads (``fds``, ``supervisor_env``), from descriptors received over
+    the serving process's Unix socket."""
+
+    def __init__(self, socket_path: str) -> None:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            try:
+                conn.connect(socket_path)
+                data, fds, _, _ = socket.recv_fds(conn, 1 << 20, 2)
+            except OSError as exc:
+                raise UsageError(
+                    f"--seal: cannot join the running cloud's seal at {socket_path} "
+                    f"({exc.strerror or exc}); is it served by the same user?"
+                ) from None
+        spec = json.loads(data)
+        self.path = str(spec["path"])
+        self.mounts: list[tuple[str, str]] = [(str(s), str(d)) for s, d in spec["mounts"]]
+        self._fds = tuple(fds)
+
+    @property
+    def fds(self) -> tuple[int, ...]:
+        return self._fds
+
+    def supervisor_env(self) -> str:
+        fds = ",".join(map(str, self._fds))
+        return ";".join([fds, *(f"{src}={dst}" for src, dst in self.mounts)])
+
+    def stop(self) -> None:
+        for fd in self._fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._fds = ()
