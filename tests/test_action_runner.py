@@ -15,7 +15,7 @@ from conftest import motobox
 from motobox.action import ActionResult, run_action
 from motobox.action.commands import CommandLog, parse_command
 from motobox.action.expressions import ExpressionError, condition, evaluate, interpolate
-from motobox.action.runner import FileCommandError, parse_file_command
+from motobox.action.files import FileCommandError, parse_file_command
 
 
 def _write_action(folder: Path, steps: list[dict[str, Any]], **extra: Any) -> Path:

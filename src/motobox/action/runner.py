@@ -1,5 +1,12 @@
 """Run a composite GitHub Action from a local folder the way the GitHub runner does.
 
+    action.yml -> load_action (checked) -> resolve_inputs (defaults, required, unknown)
+               -> ActionRun: for each step, ``if:`` evaluated (``expressions``), then
+                  ``steps.run_step`` or ``steps.uses_step``; its file commands (``files``)
+                  and workflow commands (``commands``) taken into the run; the ``github``
+                  and ``runner`` facts from one table (``facts``)
+               -> ActionResult: exit code, outputs, annotations, summary, artifacts, masks
+
 What the runner does and this module does too (``actions/runner``, docs/ARCHITECTURE.md):
 
 - inputs reach composite steps only through ``${{ inputs.* }}``; no ``INPUT_*`` variable is set
@@ -20,15 +27,8 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import glob
 import os
-import re
-import shlex
-import shutil
-import signal
-import subprocess
 import tempfile
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,16 +38,11 @@ import yaml
 
 from motobox.action.commands import Annotation, Command, CommandLog
 from motobox.action.expressions import ExpressionError, condition, interpolate
+from motobox.action.facts import RunnerFacts
+from motobox.action.files import FileCommandError, Written
+from motobox.action.steps import run_step, uses_step
 from motobox.errors import UsageError
 from motobox.journal import Journal
-
-SUMMARY_LIMIT = 1024 * 1024
-ARTIFACTS_DIR = ".motobox-artifacts"
-SHELLS = {
-    "bash": ("bash --noprofile --norc -eo pipefail {0}", ".sh"),
-    "sh": ("sh -e {0}", ".sh"),
-    "python": ("python {0}", ".py"),
-}
 
 
 @dataclass
@@ -197,42 +192,6 @@ def _scalar(value: Any) -> str:
     return str(value)
 
 
-# -- file commands ----------------------------------------------------------------------------
-class FileCommandError(Exception):
-    pass
-
-
-def parse_file_command(text: str, variable: str) -> dict[str, str]:
-    """``NAME=value`` lines and ``NAME<<DELIMITER`` ... ``DELIMITER`` blocks."""
-    values: dict[str, str] = {}
-    lines = text.split("\n")
-    i = 0
-    while i < len(lines):
-        line = lines[i].rstrip("\r")
-        i += 1
-        if not line:
-            continue
-        heredoc = line.find("<<")
-        equals = line.find("=")
-        if heredoc > 0 and (equals < 0 or heredoc < equals):
-            name, delimiter = line[:heredoc], line[heredoc + 2 :]
-            body: list[str] = []
-            while i < len(lines) and lines[i].rstrip("\r") != delimiter:
-                body.append(lines[i].rstrip("\r"))
-                i += 1
-            if i >= len(lines):
-                raise FileCommandError(
-                    f"Invalid value in {variable}. Matching delimiter not found '{delimiter}'"
-                )
-            i += 1
-            values[name] = "\n".join(body)
-        elif equals > 0:
-            values[line[:equals]] = line[equals + 1 :]
-        else:
-            raise FileCommandError(f"Invalid format '{line}' in {variable}")
-    return values
-
-
 # -- the run ----------------------------------------------------------------------------------
 Echo = Callable[[str], None]
 
@@ -251,12 +210,12 @@ class ActionRun:
         debug: bool = False,
         sealed: Any = None,
     ) -> None:
-        self.sealed = sealed  # a motobox.seal.Seal: every step runs in its namespace
-        self.action_dir = action_dir
+        self.sealed = sealed  # a sandbox.seal.Seal: every step runs in its namespace
         self.action = action
         self.inputs = dict(inputs)
-        self.workspace = workspace
-        self.tool_cache = tool_cache
+        #: The run's facts (``github``/``runner`` contexts, GITHUB_*/RUNNER_* variables);
+        #: ``temp`` is set when the run starts.
+        self.facts = RunnerFacts(action_dir, workspace, tool_cache, Path(), debug)
         self.log = CommandLog(echo=echo, debug=debug)
         self.log.on_legacy = self._legacy_command
         self.env_added: dict[str, str] = {}
@@ -281,28 +240,8 @@ class ActionRun:
             "inputs": dict(self.inputs),
             "steps": self.step_contexts,
             "env": {**self.base_env, **self.env_added},
-            "github": {
-                "action_path": str(self.action_dir),
-                "workspace": str(self.workspace),
-                "event_name": "workflow_dispatch",
-                "repository": "local/" + self.workspace.name,
-                "ref": "refs/heads/main",
-                "sha": "0" * 40,
-                "run_id": "1",
-                "run_number": "1",
-                "actor": "motobox",
-                "server_url": "https://github.com",
-                "action": "__local",
-                "event": {},
-            },
-            "runner": {
-                "os": "Linux",
-                "arch": "X64",
-                "name": "motobox",
-                "temp": str(self.temp),
-                "tool_cache": str(self.tool_cache),
-                "debug": "1" if self.log.debug else "",
-            },
+            "github": self.facts.github(),
+            "runner": self.facts.runner(),
             "job": {"status": "failure" if self.failed else "success"},
         }
 
@@ -320,7 +259,7 @@ class ActionRun:
     # the run
     def run(self) -> None:
         with tempfile.TemporaryDirectory(prefix="motobox-runner-") as temp:
-            self.temp = Path(temp)
+            self.facts.temp = Path(temp)
             for n, step in enumerate(self.action["runs"]["steps"], 1):
                 self.step(n, step)
 
@@ -351,7 +290,7 @@ class ActionRun:
         self.log.step = name
         self._current = result
         try:
-            code = self.run_step(step, where) if "run" in step else self.uses_step(step, where)
+            code = run_step(self, step, where) if "run" in step else uses_step(self, step, where)
         except FileCommandError as exc:
             self.log.run(Command("error", {}, str(exc)))
             code = 1
@@ -375,27 +314,10 @@ class ActionRun:
                 "conclusion": result.conclusion,
             }
 
-    def _step_env(self, step: Mapping[str, Any], where: str) -> dict[str, str]:
+    def step_env(self, step: Mapping[str, Any], where: str) -> dict[str, str]:
+        """A step's environment: the runner's, the facts, what earlier steps added, its own."""
         env = dict(self.base_env)
-        env.update(
-            CI="true",
-            GITHUB_ACTIONS="true",
-            GITHUB_WORKSPACE=str(self.workspace),
-            GITHUB_ACTION_PATH=str(self.action_dir),
-            GITHUB_ACTION="__local",
-            GITHUB_REPOSITORY="local/" + self.workspace.name,
-            GITHUB_EVENT_NAME="workflow_dispatch",
-            GITHUB_SHA="0" * 40,
-            GITHUB_REF="refs/heads/main",
-            GITHUB_RUN_ID="1",
-            GITHUB_RUN_NUMBER="1",
-            GITHUB_SERVER_URL="https://github.com",
-            RUNNER_OS="Linux",
-            RUNNER_ARCH="X64",
-            RUNNER_NAME="motobox",
-            RUNNER_TEMP=str(self.temp),
-            RUNNER_TOOL_CACHE=str(self.tool_cache),
-        )
+        env.update(self.facts.env())
         env.update(self.env_added)
         if self.path_added:
             env["PATH"] = os.pathsep.join([*reversed(self.path_added), env.get("PATH", "")])
@@ -406,103 +328,27 @@ class ActionRun:
                 raise UsageError(f"env.{key}: {exc}", where=where) from None
         return env
 
-    def run_step(self, step: Mapping[str, Any], where: str) -> int:
-        try:
-            script = self.expand(step["run"])
-        except ExpressionError as exc:
-            raise UsageError(f"run: {exc}", where=where) from None
-        shell = self.expand(step["shell"]).strip()
-        template, suffix = SHELLS.get(shell, (shell, ""))
-        if "{0}" not in template:
-            raise UsageError(
-                f"shell {shell!r} is not one of {', '.join(SHELLS)} and has no {{0}} for the "
-                "script file",
-                where=where,
-            )
-        script_file = self.temp / f"{uuid.uuid4()}{suffix}"
-        script_file.write_text(script, encoding="utf-8")
-        argv = [part.replace("{0}", str(script_file)) for part in shlex.split(template)]
-        env = self._step_env(step, where)
-        files = {
-            name: self.temp / f"{name.lower()}_{uuid.uuid4()}"
-            for name in (
-                "GITHUB_OUTPUT",
-                "GITHUB_ENV",
-                "GITHUB_PATH",
-                "GITHUB_STEP_SUMMARY",
-                "GITHUB_STATE",
-            )
-        }
-        for name, path in files.items():
-            path.touch()
-            env[name] = str(path)
-        event = self.temp / "event.json"
-        event.write_text("{}")
-        env["GITHUB_EVENT_PATH"] = str(event)
-        cwd = self.workspace
-        if step.get("working-directory"):
-            cwd = self.workspace / self.expand(step["working-directory"])
-        if not cwd.is_dir():
-            self.log.run(Command("error", {}, f"working-directory {cwd} does not exist"))
-            return 1
-        code = self._spawn(argv, env, cwd)
-        self._read_files(files)
-        return code
-
-    def _spawn(self, argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> int:
-        from motobox.sandbox.process import supervised
-
-        try:
-            proc = supervised(
-                list(argv),
-                env,
-                seal=self.sealed,  # in a sealed run, the step joins its namespace
-                cwd=cwd,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-            )
-        except FileNotFoundError:
-            self.log.run(Command("error", {}, f"{argv[0]}: command not found"))
-            return 127
-        assert proc.stdout
-        try:
-            for raw in iter(proc.stdout.readline, b""):
-                self.log.feed(raw.decode("utf-8", "replace").rstrip("\r\n"))
-            return _exit_code(proc.wait())
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait()
-            raise
-
-    def _read_files(self, files: Mapping[str, Path]) -> None:
+    def apply(self, written: Written) -> None:
+        """What a step wrote to its file commands (``files``), taken into the run."""
         assert self._current
-        outputs = parse_file_command(files["GITHUB_OUTPUT"].read_text("utf-8"), "GITHUB_OUTPUT")
-        self._current.outputs.update(outputs)
-        self.env_added.update(
-            parse_file_command(files["GITHUB_ENV"].read_text("utf-8"), "GITHUB_ENV")
-        )
-        self.state.update(
-            parse_file_command(files["GITHUB_STATE"].read_text("utf-8"), "GITHUB_STATE")
-        )
-        for line in files["GITHUB_PATH"].read_text("utf-8").splitlines():
-            if line.strip():
-                if line in self.path_added:
-                    self.path_added.remove(line)
-                self.path_added.append(line)
-        summary = files["GITHUB_STEP_SUMMARY"].read_bytes()
-        if len(summary) > SUMMARY_LIMIT:
+        self._current.outputs.update(written.outputs)
+        self.env_added.update(written.env)
+        self.state.update(written.state)
+        for line in written.path:
+            if line in self.path_added:
+                self.path_added.remove(line)
+            self.path_added.append(line)
+        if written.summary_too_large:
             self.log.run(
                 Command(
                     "warning",
                     {},
                     "$GITHUB_STEP_SUMMARY upload aborted, supports content up to a size of "
-                    f"1024k, got {len(summary) // 1024}k.",
+                    f"1024k, got {len(written.summary) // 1024}k.",
                 )
             )
-        elif summary:
-            self.summary += self.log.masker.hide(summary.decode("utf-8", "replace"))
+        elif written.summary:
+            self.summary += self.log.masker.hide(written.summary.decode("utf-8", "replace"))
 
     def _legacy_command(self, cmd: Command) -> None:
         if cmd.name == "set-output" and self._current and cmd.properties.get("name"):
@@ -520,49 +366,6 @@ class ActionRun:
                 )
             )
 
-    def uses_step(self, step: Mapping[str, Any], where: str) -> int:
-        uses = str(step["uses"])
-        with_ = {str(k): self.expand(v) for k, v in (step.get("with") or {}).items()}
-        if re.match(r"actions/upload-artifact@", uses):
-            return self.upload_artifact(with_)
-        self.log.emit(f"motobox: `uses: {uses}` is recorded, not run (only upload-artifact is)")
-        return 0
-
-    def upload_artifact(self, with_: Mapping[str, str]) -> int:
-        name = with_.get("name") or "artifact"
-        patterns = [p.strip() for p in with_.get("path", "").splitlines() if p.strip()]
-        found: list[Path] = []
-        for pattern in patterns:
-            if pattern.startswith("!"):
-                continue
-            full = pattern if os.path.isabs(pattern) else str(self.workspace / pattern)
-            found += [Path(p) for p in glob.glob(full, recursive=True)]
-        target = self.workspace / ARTIFACTS_DIR / name
-        if not found:
-            level = with_.get("if-no-files-found", "warn")
-            message = (
-                f"No files were found with the provided path: {' '.join(patterns)}. "
-                "No artifacts will be uploaded."
-            )
-            if level == "error":
-                self.log.run(Command("error", {}, message))
-                return 1
-            if level == "warn":
-                self.log.run(Command("warning", {}, message))
-            return 0
-        if target.exists():
-            shutil.rmtree(target)
-        target.mkdir(parents=True)
-        for src in found:
-            if src.is_dir():
-                shutil.copytree(src, target, dirs_exist_ok=True)
-            else:
-                shutil.copy2(src, target / src.name)
-        files = sum(1 for p in target.rglob("*") if p.is_file())
-        self.log.emit(f"Artifact {name} has been successfully uploaded: {files} files")
-        self.artifacts[name] = target
-        return 0
-
     def outputs(self) -> dict[str, str]:
         values = {}
         for name, spec in (self.action.get("outputs") or {}).items():
@@ -572,10 +375,6 @@ class ActionRun:
             except ExpressionError as exc:
                 raise UsageError(f"outputs.{name}.value: {exc}") from None
         return values
-
-
-def _exit_code(status: int) -> int:
-    return 128 - status if status < 0 else status
 
 
 def default_tool_cache() -> Path:

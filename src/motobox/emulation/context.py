@@ -88,13 +88,8 @@ def request_context(
         values["s3:signatureversion"] = "AWS4-HMAC-SHA256"
     elif signature_version == "v2":
         values["s3:signatureversion"] = "AWS"
-    info = RequestInfo(cloud=cloud, account=account, region=region, values=values)
-    previous = getattr(_context, "info", None)
-    _context.info = info
-    try:
+    with carried(RequestInfo(cloud=cloud, account=account, region=region, values=values)) as info:
         yield info
-    finally:
-        _context.info = previous
 
 
 def current() -> RequestInfo:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import gzip
 import json
 import os
 import re
@@ -36,6 +35,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from motobox import usercache
+from motobox.aws.models import endpoints_text
 from motobox.sandbox import java
 
 #: AWS_* settings that change behaviour, not identity or destination: kept.
@@ -173,19 +173,6 @@ def _rule_set(url: str, *, bucket_in_path: bool = False) -> str:
     return json.dumps({"version": "1.0", "parameters": parameters, "rules": rules})
 
 
-@functools.cache
-def botocore_endpoints_text() -> str:
-    """The installed botocore's ``endpoints.json`` (plain or gzipped), as text."""
-    data = usercache.botocore_data()
-    path = data / "endpoints.json"
-    raw = (
-        path.read_bytes()
-        if path.exists()
-        else gzip.decompress((data / "endpoints.json.gz").read_bytes())
-    )
-    return raw.decode("utf-8")
-
-
 _HOSTNAME = re.compile(r'("hostname"\s*:\s*)"[^"]*"')
 _PROTOCOLS = re.compile(r'("protocols"\s*:\s*)\[[^\]]*\]')
 
@@ -198,7 +185,7 @@ def _endpoints_json(endpoint_url: str) -> str:
     partitions that newer botocore also reads from ``AWS_DATA_PATH``. The text is rewritten
     (every ``hostname`` and ``protocols`` value), a fifth of the time a JSON walk takes."""
     parts = urlsplit(endpoint_url)
-    text = _HOSTNAME.sub(lambda m: f'{m.group(1)}"{parts.netloc}"', botocore_endpoints_text())
+    text = _HOSTNAME.sub(lambda m: f'{m.group(1)}"{parts.netloc}"', endpoints_text())
     return _PROTOCOLS.sub(lambda m: f'{m.group(1)}["{parts.scheme}"]', text)
 
 

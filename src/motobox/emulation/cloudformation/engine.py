@@ -254,6 +254,10 @@ class StackRun:
     def _begin(self, operation: str, status: str) -> None:
         self.stack.stack_status_reason = None
         self._stack_event(status, "User Initiated")
+        self._journal_stack(operation=operation, status=status)
+
+    def _journal_stack(self, **fields: Any) -> None:
+        """A ``cfn`` record of this stack's start or end."""
         journal(
             self.info,
             {
@@ -262,8 +266,7 @@ class StackRun:
                 "region": self.region,
                 "stack": self.stack.name,
                 "stack_id": self.stack.stack_id,
-                "operation": operation,
-                "status": status,
+                **fields,
             },
         )
 
@@ -273,18 +276,10 @@ class StackRun:
         if reason and ("FAILED" in status or "ROLLBACK" in status):
             self.failure = self.failure or reason
         template_resources = (self.stack.template_dict or {}).get("Resources") or {}
-        journal(
-            self.info,
-            {
-                "event": "stack",
-                "account": self.account,
-                "region": self.region,
-                "stack": self.stack.name,
-                "stack_id": self.stack.stack_id,
-                "status": status,
-                "resources": len(template_resources),
-                **({"reason": reason} if reason else {}),
-            },
+        self._journal_stack(
+            status=status,
+            resources=len(template_resources),
+            **({"reason": reason} if reason else {}),
         )
 
     # -- creating ------------------------------------------------------------------------
