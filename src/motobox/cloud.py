@@ -122,18 +122,7 @@ class Cloud:
         self.tls = tls
         self.backend_url = backend
         self.journal = Journal(journal)
-        self._stubs = list(stubs) + [
-            Stub(
-                url=e.url,
-                host=e.host,
-                status=e.status,
-                body=e.body or b"",
-                json=e.json,
-                headers=e.headers,
-                source=e.source,
-            )
-            for e in self.scenario.egress
-        ]
+        self._stubs = [*stubs, *self.scenario.egress]
         self._accounts: dict[str, str] = {}
         wanted = self.scenario.credentials
         if wanted == "none":

@@ -29,12 +29,12 @@ from typing import Any
 import yaml
 
 from motobox.errors import UsageError
+from motobox.sandbox.egress import Stub
 from motobox.scenario.model import (
     CallExpectation,
     Credentials,
     CredentialsSpec,
     CustomResourceAnswer,
-    EgressSpec,
     ErrorSpec,
     Expectations,
     FailStack,
@@ -533,12 +533,12 @@ def _build(data: dict[str, Any], where: str) -> Scenario:
             )
         )
     egress = tuple(
-        EgressSpec(
+        Stub(
             source=f"{where}#egress[{i}]",
             url=e.get("url"),
             host=e.get("host"),
             status=e.get("status", 200),
-            body=e["body"].encode() if "body" in e else None,
+            body=e["body"].encode() if "body" in e else b"",
             json=e.get("json"),
             headers=dict(e.get("headers") or {}),
         )

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from motobox.sandbox.egress import Stub
+
 
 @dataclass(frozen=True)
 class ErrorSpec:
@@ -58,17 +60,6 @@ class Rule:
 
 
 @dataclass(frozen=True)
-class EgressSpec:
-    source: str
-    url: str | None = None
-    host: str | None = None
-    status: int = 200
-    body: bytes | None = None
-    json: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class SetupStep:
     source: str
     service: str
@@ -111,7 +102,8 @@ class Scenario:
     name: str
     setup: tuple[SetupStep, ...] = ()
     rules: tuple[Rule, ...] = ()
-    egress: tuple[EgressSpec, ...] = ()
+    #: ``egress:`` entries: the egress control's stubs, as it applies them.
+    egress: tuple[Stub, ...] = ()
     credentials: Credentials = None
     expect: Expectations | None = None
     #: What moto does not emulate fails instead of being stubbed.
