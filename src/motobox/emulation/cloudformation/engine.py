@@ -521,11 +521,7 @@ class StackRun:
             "ROLLBACK_IN_PROGRESS",
             reason + ("Rollback requested by user." if problem is None else ""),
         )
-        problems = self._delete_resources()
-        if problems:
-            why = f"The following resource(s) failed to delete: [{', '.join(problems)}]. "
-            self._stack_event("ROLLBACK_FAILED", why)
-            self._finish("ROLLBACK_FAILED", why)
+        if not self._deleted_all("ROLLBACK_FAILED"):
             return
         self._stack_event("ROLLBACK_COMPLETE")
         self._finish("ROLLBACK_COMPLETE", reason)
@@ -533,6 +529,16 @@ class StackRun:
             self._delete_stack()
 
     # -- deleting ------------------------------------------------------------------------
+    def _deleted_all(self, failed_status: str) -> bool:
+        """Delete every resource; when some would not go, end the stack ``failed_status``
+        with CloudFormation's words and say so."""
+        problems = self._delete_resources()
+        if problems:
+            why = f"The following resource(s) failed to delete: [{', '.join(problems)}]. "
+            self._stack_event(failed_status, why)
+            self._finish(failed_status, why)
+        return not problems
+
     def delete(self) -> None:
         """DeleteStack: every resource in reverse order, then the stack."""
         self._begin("delete", "DELETE_IN_PROGRESS")
@@ -541,11 +547,7 @@ class StackRun:
     def _delete_stack(self, *, begun: bool = False) -> None:
         if not begun:
             self._stack_event("DELETE_IN_PROGRESS", "User Initiated")
-        problems = self._delete_resources()
-        if problems:
-            why = f"The following resource(s) failed to delete: [{', '.join(problems)}]. "
-            self._stack_event("DELETE_FAILED", why)
-            self._finish("DELETE_FAILED", why)
+        if not self._deleted_all("DELETE_FAILED"):
             return
         self._stack_event("DELETE_COMPLETE")
         for export in self.exports:
