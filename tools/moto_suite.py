@@ -94,6 +94,10 @@ EXCLUDED: dict[str, str] = {
 #: Tests that assert moto's own behaviour where motobox, on purpose, answers as CloudFormation
 #: does (the stack engine, ``emulation.cloudformation``). They run under both servers; a
 #: difference here is reported apart, not as a regression.
+_ADD_CHANGE = (
+    "CloudFormation lists an Add change with empty Scope and Details (as real answers show, "
+    "e.g. ansible/ansible#64571); moto's expected answer has neither"
+)
 DIFFERS_ON_PURPOSE: dict[str, str] = {
     "tests/test_cloudformation/test_cloudformation_stack_crud.py"
     "::test_create_change_set_w_previous_template_faillures[no_changes]": "moto refuses an "
@@ -101,11 +105,23 @@ DIFFERS_ON_PURPOSE: dict[str, str] = {
     "creates it with Status FAILED and 'The submitted information didn't contain changes...', "
     "which aws cloudformation deploy --no-fail-on-empty-changeset relies on",
     "tests/test_cloudformation/test_cloudformation_stack_crud.py"
-    "::test_describe_change_set[stack_template1-change_template1]": "CloudFormation lists an "
-    "Add change with empty Scope and Details (as real answers show, e.g. ansible/ansible#64571); "
-    "moto's expected answer has neither",
+    "::test_describe_change_set[stack_template1-change_template1]": _ADD_CHANGE,
     "tests/test_cloudformation/test_cloudformation_stack_crud.py"
-    "::test_describe_change_set[stack_template2-change_template2]": "as above",
+    "::test_describe_change_set[stack_template2-change_template2]": _ADD_CHANGE,
+    "tests/test_cloudformation/test_cloudformation_stack_crud.py"
+    "::test_describe_change_set[stack_template0-change_template0]": _ADD_CHANGE,
+    "tests/test_cloudformation/test_cloudformation_depends_on.py"
+    "::test_create_chained_depends_on_stack": "its template's Bucket1 DependsOn Bucket0, which "
+    "it never defines: CloudFormation refuses it ('Template format error: Unresolved resource "
+    "dependencies [Bucket0] in the Resources block of the template'), moto creates the rest",
+    "tests/test_cloudformation/test_cloudformation_stack_crud.py"
+    "::test_create_stack_with_notification_arn": "CloudFormation notifies the stack's topics of "
+    "every event, its resources' included, in order; moto's test expects the stack's own "
+    "CREATE_COMPLETE as the second message",
+    "tests/test_cloudformation/test_cloudformation_stack_integration.py"
+    "::test_invalid_action_type_listener_rule": "an invalid property value fails the resource "
+    "(the stack ends ROLLBACK_COMPLETE with the resource's reason), as CloudFormation's resource "
+    "handlers do; moto raises it from CreateStack",
     "tests/test_cloudformation/test_cloudformation_stack_crud.py::test_stack_events": "a "
     "stack update ends UPDATE_COMPLETE_CLEANUP_IN_PROGRESS then UPDATE_COMPLETE on "
     "CloudFormation; moto's test counts the stack events of moto's shorter story",

@@ -343,6 +343,26 @@ class StackRun:
         instance.motobox_status = "CREATE_COMPLETE"
         self.made[logical_id] = instance
         self.resource_map._parsed_resources[logical_id] = instance
+        self._tag(logical_id, instance)
+
+    def _tag(self, logical_id: str, instance: Any) -> None:
+        """The tags CloudFormation puts on what it makes: the stack's own and
+        ``aws:cloudformation:stack-name``, ``stack-id``, ``logical-id`` (as moto's stack
+        creation tags EC2 resources; SSM ``SendCommand`` targets instances by them)."""
+        from moto.ec2.models import ec2_backends
+        from moto.ec2.models.core import TaggedEC2Resource
+
+        if not isinstance(instance, TaggedEC2Resource):
+            return
+        tags = {
+            **(self.stack.tags or {}),
+            "aws:cloudformation:stack-name": self.stack.name,
+            "aws:cloudformation:stack-id": self.stack.stack_id,
+            "aws:cloudformation:logical-id": logical_id,
+        }
+        made: Any = instance  # EC2 models name their id differently
+        physical_id = getattr(made, "physical_resource_id", None) or made.id
+        ec2_backends[self.account][self.region].create_tags([physical_id], tags)
 
     def _failed(self, logical_id: str, type_name: str, reason: str, child: Any = None) -> bool:
         placeholder = Failed(type_name, logical_id, child)
@@ -899,6 +919,7 @@ def create_stack(
     if name in [stack.name for stack in backend.stacks.values()]:
         raise AlreadyExistsException(f"Stack {name} already exists")
     processed = prepare(template, parameters, backend.account_id, backend.region_name)
+    check_imports(processed, backend)
     stack = Stack(  # type: ignore[abstract]
         stack_id=generate_stack_id(name, backend.region_name, backend.account_id),
         name=name,
@@ -966,6 +987,8 @@ def update_stack(
     resolved = backend._resolve_update_parameters(instance=stack, incoming_params=parameters)
     values = _with_defaults(stack, resolved)
     processed = prepare(template, values, backend.account_id, backend.region_name)
+    check_parameters(stack, processed, values)
+    check_imports(processed, backend)
     if role_arn:
         stack.role_arn = role_arn
     if tags is not None:
@@ -974,6 +997,45 @@ def update_stack(
     run._begin("update", "UPDATE_IN_PROGRESS")
     run.start(lambda: run.update(processed, resolved, template, begun=True), wait=BUDGET)
     return stack
+
+
+def check_parameters(stack: Any, template: Mapping[str, Any], values: Mapping[str, Any]) -> None:
+    """The new template's parameters all have values, as UpdateStack checks before it answers
+    (moto's ``MissingParameterError``, a ValidationError); not first in the worker."""
+    from moto.cloudformation.parsing import ResourceMap
+
+    probe = ResourceMap(
+        stack.stack_id,
+        stack.name,
+        dict(values),
+        {},
+        stack.region_name,
+        stack.account_id,
+        dict(template),
+        None,
+    )
+    probe.load_mapping()
+    probe.load_parameters()
+
+
+def check_imports(template: Mapping[str, Any], backend: Any) -> None:
+    """Every ``Fn::ImportValue`` of a literal name names an export of the region, as
+    CloudFormation checks when it accepts the stack: "No export named X found." is a
+    ValidationError of CreateStack/UpdateStack, not a resource's failure."""
+    from moto.cloudformation.exceptions import ExportNotFound
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            name = node.get("Fn::ImportValue")
+            if isinstance(name, str) and name not in backend.exports:
+                raise ExportNotFound(name)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk({k: template.get(k) for k in ("Resources", "Outputs")})
 
 
 def _with_defaults(stack: Any, parameters: Mapping[str, Any]) -> dict[str, Any]:
