@@ -34,6 +34,7 @@ from motobox.aws.gateway import (
 )
 from motobox.errors import UsageError
 from motobox.journal import Journal
+from motobox.live import LiveRules, Rules, stub_for
 from motobox.sandbox.egress import EgressProxy, Stub
 from motobox.sandbox.environment import Credentials, build_program_env
 from motobox.scenario.load import load_scenarios
@@ -65,6 +66,16 @@ def state_root() -> str | None:
         if candidate and os.path.isdir(candidate) and os.access(candidate, os.W_OK | os.X_OK):
             return candidate
     return None
+
+
+def _dns_fault(rules: Any) -> Any:
+    """The seal's question to the rule engine: how a ``dns:`` rule fails a name, if one does."""
+
+    def fault(name: str, qtype: str) -> tuple[str, str] | None:
+        rule = rules.select_dns(name, qtype)
+        return (rule.answer, rule.source) if rule is not None else None
+
+    return fault
 
 
 def credentials_for(account: str) -> Credentials:
@@ -120,18 +131,9 @@ class Cloud:
         self.tls = tls
         self.backend_url = backend
         self.journal = Journal(journal)
-        self._stubs = list(stubs) + [
-            Stub(
-                url=e.url,
-                host=e.host,
-                status=e.status,
-                body=e.body or b"",
-                json=e.json,
-                headers=e.headers,
-                source=e.source,
-            )
-            for e in self.scenario.egress
-        ]
+        self._stubs = list(stubs) + [stub_for(e) for e in self.scenario.egress]
+        #: The rules changed while the cloud runs (``live``); ``rules`` is its interface.
+        self.live: LiveRules | None = None
         self._accounts: dict[str, str] = {}
         wanted = self.scenario.credentials
         if wanted == "none":
@@ -187,11 +189,10 @@ class Cloud:
         accounts = {credentials_for(self.account).access_key_id: self.account, **self._accounts}
         if self.credentials is not None:
             accounts.setdefault(self.credentials.access_key_id, self.account)
-        rules = None
-        if self.scenario.rules:
-            from motobox.scenario.rules import RuleEngine
+        # Always an engine, even without a scenario: rules can be added while the cloud runs.
+        from motobox.scenario.rules import RuleEngine
 
-            rules = RuleEngine(self.scenario.rules)
+        rules = RuleEngine(self.scenario.rules, dns=self.scenario.dns)
         self.gateway = Gateway(
             self.journal, backend, default_account=self.account, accounts=accounts, rules=rules
         )
@@ -217,6 +218,7 @@ class Cloud:
             cloud_authorities=(f"127.0.0.1:{port}", f"localhost:{port}"),
             stubs=self._stubs,
         ).start()
+        self.live = LiveRules(rules, self.proxy, self.journal)
         if self.seal:
             from motobox.sandbox.seal import Seal
 
@@ -228,6 +230,7 @@ class Cloud:
                 forwards=[(server.port, server.serve_socket), (proxy.port, proxy.serve_socket)],
                 direct=proxy.serve_direct,
                 helper=self._seal_helper,
+                dns_fault=_dns_fault(rules),
             )
             self._seal_helper = None  # the Seal's now
             self.sealed.start()
@@ -284,6 +287,7 @@ class Cloud:
         if self.server:
             self.server.stop()
             self.server = None
+        self.live = None
         self.journal.close()
         if self.state_dir:
             shutil.rmtree(self.state_dir, ignore_errors=True)
@@ -320,6 +324,15 @@ class Cloud:
             "journal_seq": len(self.journal),
             "journal_path": str(self.journal.path) if self.journal.path else None,
         }
+
+    @property
+    def rules(self) -> Rules:
+        """The cloud's rules, changed while it runs (``live``): ``add({...})`` returns a
+        handle whose ``remove()`` (or the end of its ``with`` block) ends the change;
+        ``list()``. The control API serves the same at ``/_motobox/rules``."""
+        if self.live is None:
+            raise UsageError("the cloud is not started; add rules once it runs")
+        return self.live
 
     def request_stop(self) -> None:
         """Ask whoever serves this cloud (``motobox serve``) to stop it."""
