@@ -251,6 +251,11 @@ def _schema_problems(data: Any, doc: _Document) -> list[str]:
                 f"{where}: {label}: {error.instance!r} is not one of {', '.join(choices)}"
                 f"{_did_you_mean(error.instance, choices)}"
             )
+        elif error.validator == "const":
+            problems.append(
+                f"{where}: {label} must be {json.dumps(error.validator_value)}, "
+                f"not {_describe(error.instance)}"
+            )
         elif error.validator == "anyOf" and path and path[0] == "rules":
             problems.append(
                 f"{where}: rule {path[1]} has no effect; give it one of error, respond, patch, "
@@ -750,13 +755,21 @@ def load_change(text: str, where: str, name: str) -> Scenario:
         doc.under(("rules", 0))
     elif isinstance(data, dict) and data and set(data) <= {"name", *LIVE_KEYS}:
         pass
-    elif isinstance(data, dict) and set(data) & {"name", *LIVE_KEYS}:
+    elif isinstance(data, dict) and set(data) & set(schema()["properties"]):
+        allowed = ["name", *LIVE_KEYS]
         for key in data:
-            if key not in ("name", *LIVE_KEYS):
+            if key in allowed:
+                continue
+            if key in schema()["properties"]:
                 problems.append(
                     f"{doc.at((key,), key=True)}: {key} cannot change while the cloud runs; "
-                    f"send only name, {', '.join(LIVE_KEYS)} (give {key} to the scenario the "
-                    "cloud starts with)"
+                    f"send only {', '.join(allowed)} (give {key} to the scenario the cloud "
+                    "starts with)"
+                )
+            else:
+                problems.append(
+                    f"{doc.at((key,), key=True)}: unknown key {key!r}"
+                    f"{_did_you_mean(key, allowed)} (allowed: {', '.join(allowed)})"
                 )
         raise ScenarioError(problems)
     else:

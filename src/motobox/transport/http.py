@@ -499,7 +499,10 @@ def _send(conn: _Connection, method: str, answer: Response) -> None:
 
 def _deliver(conn: _Connection, method: str, answer: Response, delivery: Delivery) -> bool:
     """Deliver ``answer`` the way ``delivery`` says; whether the connection can serve another
-    request. ``delivery.done`` learns what the client got, however the delivery ends."""
+    request. ``delivery.done`` learns what the client got just before the client can tell
+    (before the reset, before the hold, before the close after a cut body, before the last
+    slice of a paced one), so a test that asserts on the journal once its client returns
+    finds the record; if the delivery breaks earlier, when it breaks."""
     body = answer.body
     if not isinstance(body, bytes | bytearray | memoryview):
         body = b"".join(body)
@@ -512,12 +515,22 @@ def _deliver(conn: _Connection, method: str, answer: Response, delivery: Deliver
         "complete": False,
         "reset": False,
     }
+    told = False
+
+    def tell() -> None:
+        nonlocal told
+        if not told and delivery.done is not None:
+            told = True
+            delivery.done(dict(report))
+
     try:
         if delivery.reset:
-            _reset(conn.sock)
             report["reset"] = True
+            tell()
+            _reset(conn.sock)
             return False
         if delivery.hang:
+            tell()
             _hold(conn.sock)
             return False
         headers = answer.headers.without_hop_by_hop()
@@ -532,38 +545,53 @@ def _deliver(conn: _Connection, method: str, answer: Response, delivery: Deliver
         )
         report["head"] = True
         limit = len(body) if delivery.truncate is None else min(len(body), delivery.truncate)
-        if has_body:
-            _paced(conn, body[:limit], delivery.rate, report)
+        data = body[:limit] if has_body else b""
         if has_body and limit < len(body):
+            _paced(conn, data, delivery.rate, report)
+            tell()
             conn.sock.shutdown(socket.SHUT_WR)  # the body ends short of its Content-Length
             return False
-        conn.write(h11.EndOfMessage())
+        last = _paced(conn, data, delivery.rate, report, hold_last=True)
+        report["sent"] += len(last)
         report["complete"] = True
+        tell()
+        if last:
+            conn.write(h11.Data(data=last))
+        conn.write(h11.EndOfMessage())
         return True
     except (OSError, h11.LocalProtocolError):
+        report["complete"] = False
         return False
     finally:
-        if delivery.done is not None:
-            delivery.done(report)
+        tell()
 
 
-def _paced(conn: _Connection, data: bytes, rate: float | None, report: dict[str, Any]) -> None:
+def _paced(
+    conn: _Connection,
+    data: bytes,
+    rate: float | None,
+    report: dict[str, Any],
+    *,
+    hold_last: bool = False,
+) -> bytes:
     """Write body bytes, at ``rate`` bytes a second when given: slices of a 20th of a second,
     each written once the time its bytes take at that rate has passed (the last byte goes out
-    ``len / rate`` seconds after the head), counting what went out in ``report["sent"]``."""
-    if not rate:
-        conn.write(h11.Data(data=data))
-        report["sent"] = len(data)
-        return
-    step = max(1, int(rate / 20))
+    ``len / rate`` seconds after the head), counting what went out in ``report["sent"]``.
+    With ``hold_last``, the last slice (all of it without a rate) is returned unwritten, its
+    time waited."""
+    step = max(1, int(rate / 20)) if rate else max(1, len(data))
     started = time.monotonic()
     for offset in range(0, len(data), step):
         piece = data[offset : offset + step]
-        wait = started + (offset + len(piece)) / rate - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
+        if rate:
+            wait = started + (offset + len(piece)) / rate - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+        if hold_last and offset + step >= len(data):
+            return piece
         conn.write(h11.Data(data=piece))
         report["sent"] += len(piece)
+    return b""
 
 
 def _reset(sock: socket.socket) -> None:
