@@ -272,6 +272,7 @@ egress:
 SCRIPT = """
 set -e
 eval "$(motobox serve --detach --journal "$WORK/cloud.jsonl")"
+trap 'eval "$(motobox stop)" >/dev/null 2>&1 || true' EXIT   # stopped even when a step fails
 motobox run --scenario "$WORK/attached.yaml" --journal "$WORK/run.jsonl" -- sh -c \\
   'aws sts get-caller-identity || echo "sts $?"; curl -sS https://stub.example/; echo'
 echo "after: $(aws sts get-caller-identity --query Account --output text)"
@@ -315,12 +316,14 @@ def test_motobox_serve_prints_how_to_reach_the_control_api() -> None:
         text=True,
         env={k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MOTOBOX_"))},
     )
+    assert serve.stderr
     try:
-        assert serve.stderr
-        lines = [serve.stderr.readline(), serve.stderr.readline()]
+        first = serve.stderr.readline()  # the cloud answers: what serve says comes with it
     finally:
         serve.terminate()
-        serve.wait(30)
+    rest = serve.stderr.read()  # to its end: serve has stopped
+    serve.wait(30)
+    lines = [first, *rest.splitlines(), ""]
     url = re.search(r"cloud at (http://127\.0\.0\.1:\d+)", lines[0])
     assert url, lines
     assert lines[1].startswith(f"# motobox: control API at {url.group(1)}/_motobox/ ")

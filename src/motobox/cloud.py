@@ -8,9 +8,11 @@
 Starting a cloud wires the pieces together: a per-run state folder and CA, the journal, the
 gateway (identify -> rules -> moto) served by ``transport.http.Server`` on a free loopback port,
 the egress proxy (AWS hosts go to the gateway, the rest is stubbed or denied), and the
-program's environment (``environment.build_program_env``). ``run`` starts the program under
-``process.run_program``; ``stop`` (or leaving the ``with`` block) tears everything down and
-removes the state folder.
+program's environment (``environment.build_program_env``). The rule engine is always there,
+with or without a scenario: ``rules`` (``live``) changes it while the cloud runs, and a sealed
+run's DNS asks it for ``dns:`` faults. ``run`` starts the program under
+``process.run_program``; ``stop`` (or leaving the ``with`` block) tears everything down (a
+connection a ``hang`` rule holds included) and removes the state folder.
 """
 
 from __future__ import annotations
