@@ -157,6 +157,10 @@ def test_reset_after_create_meets_already_exists_and_taskcat_leaves_the_stack_be
         f"arn:aws:cloudformation:{reset['region']}:account:stack/FailedToLaunch/FailedToLaunch"
         in (deleted)
     )
-    assert not [d for d in deleted if name in d]
-    made = [r for r in records if r["kind"] == "cfn" and r.get("stack") == name]
+    assert not [d for d in deleted if f":{reset['region']}:" in d and f"/{name}/" in d]
+    made = [
+        r
+        for r in records
+        if r["kind"] == "cfn" and r.get("stack") == name and r.get("region") == reset["region"]
+    ]
     assert [r.get("status") for r in made] == ["CREATE_IN_PROGRESS", "CREATE_COMPLETE"]
