@@ -45,8 +45,7 @@ def test_a_custom_resource_rule_and_strict_load(tmp_path: Path) -> None:
         ),
         (
             "rules:\n  - match: {logical_id: Lookup}\n    custom_resource: {status: DONE}\n",
-            "s.yaml:3:31: rules.0.custom_resource.status: 'DONE' is not one of "
-            "['SUCCESS', 'FAILED']",
+            "s.yaml:3:31: rules.0.custom_resource.status: 'DONE' is not one of SUCCESS, FAILED",
         ),
     ],
 )

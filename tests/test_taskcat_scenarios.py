@@ -108,3 +108,59 @@ def test_newer_version(project: Path, tmp_path: Path) -> None:
     assert "A newer version of taskcat is available" in log
     pypi = [r for r in records if r["kind"] == "egress" and "pypi.org" in r["url"]]
     assert pypi[0]["forced"].endswith("newer-version.yaml#egress[0]")
+
+
+@pytest.mark.parametrize("project", PROJECTS, ids=lambda p: p.name)
+def test_reset_before_create_is_retried_by_botocore_and_the_test_completes(
+    project: Path, tmp_path: Path
+) -> None:
+    log, records, _ = _run("reset-before-create", project, tmp_path)
+    reset = next(r for r in _aws(records, "cloudformation:CreateStack") if r["forced"])
+    assert (reset["status"], reset["transport"]["when"]) == (0, "before")
+    (retry,) = [  # taskcat creates stacks in threads: the retry is the next of the same stack
+        r
+        for r in _aws(records, "cloudformation:CreateStack")
+        if r["params"]["StackName"] == reset["params"]["StackName"]
+        and r["region"] == reset["region"]
+        and r is not reset
+    ]
+    assert retry["status"] == 200 and retry["forced"] is None and retry["seq"] > reset["seq"]
+    assert "CREATE_COMPLETE" in log and "DELETE_COMPLETE" in log
+    deleted = {
+        r["params"]["StackName"].split("/")[1] for r in _aws(records, "cloudformation:DeleteStack")
+    }
+    assert reset["params"]["StackName"] in deleted
+
+
+@pytest.mark.parametrize("project", PROJECTS, ids=lambda p: p.name)
+def test_reset_after_create_meets_already_exists_and_taskcat_leaves_the_stack_behind(
+    project: Path, tmp_path: Path
+) -> None:
+    log, records, _ = _run("reset-after-create", project, tmp_path)
+    reset = next(r for r in _aws(records, "cloudformation:CreateStack") if r["forced"])
+    name = reset["params"]["StackName"]
+    assert (reset["status"], reset["transport"]["when"], reset["transport"]["backend_status"]) == (
+        0,
+        "after",
+        200,
+    )
+    retries = [
+        r
+        for r in _aws(records, "cloudformation:CreateStack")
+        if r["params"]["StackName"] == name and r["region"] == reset["region"]
+    ]
+    assert [r["error"] for r in retries] == [None, "AlreadyExistsException"]
+    assert f"Stack {name} already exists" in log
+    # taskcat deletes a placeholder, never the stack the first call made: it is left behind.
+    deleted = [r["params"]["StackName"] for r in _aws(records, "cloudformation:DeleteStack")]
+    assert (
+        f"arn:aws:cloudformation:{reset['region']}:account:stack/FailedToLaunch/FailedToLaunch"
+        in (deleted)
+    )
+    assert not [d for d in deleted if f":{reset['region']}:" in d and f"/{name}/" in d]
+    made = [
+        r
+        for r in records
+        if r["kind"] == "cfn" and r.get("stack") == name and r.get("region") == reset["region"]
+    ]
+    assert [r.get("status") for r in made] == ["CREATE_IN_PROGRESS", "CREATE_COMPLETE"]

@@ -10,8 +10,12 @@
          holds that slice, with the cloud's own ``seq``)
 
 Several commands can then share one cloud: ``cdk bootstrap`` and ``cdk deploy`` are two runs
-against the state the first one left. The serving process owns the journal, the egress
-control and the scenario; an attached run may add ``setup:`` and ``expect:`` of its own. With
+against the state the first one left. The serving process owns the journal and the egress
+control. An attached run's scenario brings ``setup:`` and ``expect:`` of its own, and its
+rules, egress stubs and DNS rules go to the running cloud through the control API's
+``/_motobox/rules`` (``live``) for the run's duration: sent before its set-up, one change per
+scenario file (so that forced answers name ``FILE#rules[N]`` as in an embedded run), removed
+when it stops. ``rules`` is the same interface as ``Cloud.rules``, over HTTP With
 ``--seal`` the program joins the serving cloud's sealed namespaces (``seal.JoinedSeal``: their
 descriptors, handed over a Unix socket only the same user can open), so its DNS questions and
 80/443 connections are that cloud's too.
@@ -27,6 +31,7 @@ from typing import Any
 from motobox.cloud import DEFAULT_ACCOUNT, Cloud, credentials_for, state_root
 from motobox.control import CloudClient
 from motobox.errors import UsageError
+from motobox.live import RemoteRules, RuleChange, Rules, changes_of
 
 
 class AttachedCloud(Cloud):
@@ -36,13 +41,10 @@ class AttachedCloud(Cloud):
         self.client_api = CloudClient(url)
         self._account_given = account
         super().__init__(account=account or DEFAULT_ACCOUNT, **options)
-        if self.scenario.rules or self.scenario.egress:
-            raise UsageError(
-                "a run attached to a running cloud (--cloud) cannot bring rules or egress "
-                "stubs; give that scenario to motobox serve"
-            )
         self._facts: dict[str, Any] = {}
         self._seen = 0
+        self._remote_rules = RemoteRules(self.client_api)
+        self._changes: list[RuleChange] = []  # the scenario's, removed at stop
 
     def _start(self) -> None:
         self._facts = self.client_api.facts()
@@ -65,6 +67,8 @@ class AttachedCloud(Cloud):
         self.ca_bundle = self.state_dir / "ca.pem"
         self.ca_bundle.write_text(self._facts["ca_pem"])
         self.tls = bool(self._facts.get("tls"))
+        for change in changes_of(self.scenario):
+            self._changes.append(self._remote_rules.add(change))
         self._run_setup()
 
     @property
@@ -78,6 +82,11 @@ class AttachedCloud(Cloud):
     def facts(self) -> dict[str, Any]:
         return dict(self._facts)
 
+    @property
+    def rules(self) -> Rules:
+        """The running cloud's rules, changed over its control API (``Cloud.rules``' interface)."""
+        return self._remote_rules
+
     def fetch_journal(self) -> None:
         """Copy the records the cloud made since the last fetch into this run's journal."""
         for record in self.client_api.journal(after=self._seen):
@@ -89,6 +98,11 @@ class AttachedCloud(Cloud):
         return super().check(exit_code, stdout, stderr)
 
     def stop(self) -> None:
+        try:
+            while self._changes:  # the run's rules end with it
+                self._changes.pop().remove()
+        except UsageError:
+            self._changes.clear()  # the cloud went away meanwhile, its rules with it
         if self._facts:
             try:
                 self.fetch_journal()

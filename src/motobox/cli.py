@@ -23,6 +23,7 @@ from motobox.control import ENV as CLOUD_ENV
 from motobox.errors import UsageError
 
 EMBEDDED = "embedded"
+RULE_EXAMPLE = '{"match": {"operation": "sts:GetCallerIdentity"}, "reset": "before", "times": 1}'
 
 EPILOG_RUN = """examples:
   motobox run -- aws s3 ls
@@ -31,7 +32,9 @@ EPILOG_RUN = """examples:
 
 The program gets AWS_ENDPOINT_URL (and, for old SDKs, AWS_DATA_PATH) pointing at the embedded
 cloud, fake credentials, and HTTP(S)_PROXY pointing at motobox's egress control: AWS hosts are
-answered by the mock, every other host gets HTTP 403 unless a scenario stubs it."""
+answered by the mock, every other host gets HTTP 403 unless a scenario stubs it. The program
+(or you, with --port) can change the rules while it runs: POST a rule as JSON to
+$AWS_ENDPOINT_URL/_motobox/rules (GET lists them, DELETE /_motobox/rules/ID removes one)."""
 
 
 EPILOG_SERVE = """examples:
@@ -42,7 +45,12 @@ EPILOG_SERVE = """examples:
 
 Without --detach the cloud serves in this terminal until Ctrl-C; point other terminals at it
 with --cloud URL or MOTOBOX_CLOUD=URL. The control API is on the cloud's own port, under
-/_motobox/ (cloud, journal, stop)."""
+/_motobox/ (cloud, journal, rules, stop). Rules change while it runs:
+  R='{"match": {"operation": "s3:ListBuckets"}, "reset": "before"}'
+  curl -d "$R" $MOTOBOX_CLOUD/_motobox/rules          # add; answers {"id": "1", ...}
+  curl $MOTOBOX_CLOUD/_motobox/rules                  # the rules added, how often each fired
+  curl -X DELETE $MOTOBOX_CLOUD/_motobox/rules/1      # remove change 1
+  motobox run --scenario F.yaml -- CMD                # F's rules, egress, dns: this run only"""
 
 
 EPILOG_ACTION = """examples:
@@ -318,7 +326,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             sys.stdout.flush()
         print(
             f"# motobox: cloud at {cloud.endpoint_url} (pid {os.getpid()}); "
-            "stop it with Ctrl-C or motobox stop",
+            "stop it with Ctrl-C or motobox stop\n"
+            f"# motobox: control API at {cloud.endpoint_url}/_motobox/ (cloud, journal, rules, "
+            f"stop); add a rule while it runs: curl -d '{RULE_EXAMPLE}' "
+            f"{cloud.endpoint_url}/_motobox/rules; list: curl {cloud.endpoint_url}/_motobox/rules;"
+            f" remove: curl -X DELETE {cloud.endpoint_url}/_motobox/rules/ID",
             file=sys.stderr,
             flush=True,
         )
@@ -364,7 +376,11 @@ def _serve_detached(args: argparse.Namespace) -> int:
             + f" (log: {log})"
         )
     sys.stdout.write(exports)
-    print(f"# motobox: serving in the background (pid {child.pid}, log {log})", file=sys.stderr)
+    print(
+        f"# motobox: serving in the background (pid {child.pid}, log {log}); control API at "
+        f"${CLOUD_ENV}/_motobox/ (rules: curl -d '{RULE_EXAMPLE}' ${CLOUD_ENV}/_motobox/rules)",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -8,10 +8,13 @@
 Starting a cloud wires the pieces together: a per-run state folder and CA, the journal, the
 gateway (identify -> rules -> moto) served by ``transport.http.Server`` on a free loopback port,
 the egress proxy (AWS hosts go to the gateway, the rest is stubbed or denied), and the
-program's environment (``environment.build_program_env``). ``run`` starts the program under
-``process.run_program``; ``stop`` (or leaving the ``with`` block) tears everything down and
-removes the state folder. The last piece started is a stand-in Docker engine on a Unix socket
-(``sandbox.docker``): taskcat asks Docker for its version before it packages Lambda sources.
+program's environment (``environment.build_program_env``). The rule engine is always there,
+with or without a scenario: ``rules`` (``live``) changes it while the cloud runs, and a sealed
+run's DNS asks it for ``dns:`` faults. ``run`` starts the program under
+``process.run_program``; ``stop`` (or leaving the ``with`` block) tears everything down (a
+connection a ``hang`` rule holds included) and removes the state folder. The last piece
+started is a stand-in Docker engine on a Unix socket (``sandbox.docker``): taskcat asks Docker
+for its version before it packages Lambda sources.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from motobox.aws.gateway import (
 )
 from motobox.errors import UsageError
 from motobox.journal import Journal
+from motobox.live import LiveRules, Rules
 from motobox.sandbox.egress import EgressProxy, Stub
 from motobox.sandbox.environment import Credentials, build_program_env
 from motobox.scenario.load import load_scenarios
@@ -67,6 +71,16 @@ def state_root() -> str | None:
         if candidate and os.path.isdir(candidate) and os.access(candidate, os.W_OK | os.X_OK):
             return candidate
     return None
+
+
+def _dns_fault(rules: Any) -> Any:
+    """The seal's question to the rule engine: how a ``dns:`` rule fails a name, if one does."""
+
+    def fault(name: str, qtype: str) -> tuple[str, str] | None:
+        rule = rules.select_dns(name, qtype)
+        return (rule.answer, rule.source) if rule is not None else None
+
+    return fault
 
 
 def credentials_for(account: str) -> Credentials:
@@ -123,6 +137,8 @@ class Cloud:
         self.backend_url = backend
         self.journal = Journal(journal)
         self._stubs = [*stubs, *self.scenario.egress]
+        #: The rules changed while the cloud runs (``live``); ``rules`` is its interface.
+        self.live: LiveRules | None = None
         self._accounts: dict[str, str] = {}
         wanted = self.scenario.credentials
         if wanted == "none":
@@ -179,11 +195,10 @@ class Cloud:
         accounts = {credentials_for(self.account).access_key_id: self.account, **self._accounts}
         if self.credentials is not None:
             accounts.setdefault(self.credentials.access_key_id, self.account)
-        rules = None
-        if self.scenario.rules:
-            from motobox.scenario.rules import RuleEngine
+        # Always an engine, even without a scenario: rules can be added while the cloud runs.
+        from motobox.scenario.rules import RuleEngine
 
-            rules = RuleEngine(self.scenario.rules)
+        rules = RuleEngine(self.scenario.rules, dns=self.scenario.dns)
         self.gateway = Gateway(
             self.journal, backend, default_account=self.account, accounts=accounts, rules=rules
         )
@@ -209,6 +224,7 @@ class Cloud:
             cloud_authorities=(f"127.0.0.1:{port}", f"localhost:{port}"),
             stubs=self._stubs,
         ).start()
+        self.live = LiveRules(rules, self.proxy, self.journal)
         if self.seal:
             from motobox.sandbox.seal import Seal
 
@@ -220,6 +236,7 @@ class Cloud:
                 forwards=[(server.port, server.serve_socket), (proxy.port, proxy.serve_socket)],
                 direct=proxy.serve_direct,
                 helper=self._seal_helper,
+                dns_fault=_dns_fault(rules),
             )
             self._seal_helper = None  # the Seal's now
             self.sealed.start()
@@ -285,6 +302,7 @@ class Cloud:
         if self.server:
             self.server.stop()
             self.server = None
+        self.live = None
         self.journal.close()
         if self.state_dir:
             shutil.rmtree(self.state_dir, ignore_errors=True)
@@ -326,6 +344,15 @@ class Cloud:
                 else None
             ),
         }
+
+    @property
+    def rules(self) -> Rules:
+        """The cloud's rules, changed while it runs (``live``): ``add({...})`` returns a
+        handle whose ``remove()`` (or the end of its ``with`` block) ends the change;
+        ``list()``. The control API serves the same at ``/_motobox/rules``."""
+        if self.live is None:
+            raise UsageError("the cloud is not started; add rules once it runs")
+        return self.live
 
     def request_stop(self) -> None:
         """Ask whoever serves this cloud (``motobox serve``) to stop it."""

@@ -8,6 +8,12 @@ or found in ``$MOTOBOX_CLOUD`` (which ``eval "$(motobox serve --detach)"`` sets)
                                     egress proxy, CA certificate, account, region
     GET  /_motobox/journal?after=N  the journal's records after ``seq`` N (JSON Lines)
     POST /_motobox/stop             stop the cloud (``motobox serve`` exits 0)
+    GET  /_motobox/rules            rules added while the cloud runs (``live``), most recent
+                                    first, with how often each fired
+    POST /_motobox/rules            add rules, egress stubs, DNS rules (JSON, a scenario's
+                                    shape): 201 {"id", "sources"}, or 400 {"error": one line
+                                    a problem, as the scenario loader writes them}
+    DELETE /_motobox/rules/<id>     remove them again
     *    /_motobox/<route>/...      routes that emulation code registers (``register``,
                                     ``register_app``): a custom resource's answer is
                                     ``PUT /_motobox/cfn-response/<token>``
@@ -79,10 +85,14 @@ class ControlAPI:
             if name in _routes:
                 status, value = _routes[name](method, rest, query, body)
                 status, headers, data = _json(status, value)
+            elif name == "rules" and self.cloud.live is not None:
+                status, headers, data = _json(*self.cloud.live.http(method, rest, body))
             else:
                 status, headers, data = self._own(method, name, query)
-        except UsageError as exc:
-            status, headers, data = _json(400, {"error": exc.line()})
+        except UsageError as exc:  # a ScenarioError carries each problem's line too
+            problems = getattr(exc, "problems", None)
+            extra = {"problems": problems} if problems else {}
+            status, headers, data = _json(400, {"error": exc.line(), **extra})
         start_response(f"{status} {'OK' if status < 300 else 'Error'}", headers)
         return [data]
 
@@ -101,7 +111,7 @@ class ControlAPI:
         if name == "stop" and method == "POST":
             self.cloud.request_stop()
             return _json(200, {"stopping": True})
-        known = ", ".join(["cloud", "journal", "stop", *sorted(_routes), *sorted(_apps)])
+        known = ", ".join(["cloud", "journal", "rules", "stop", *sorted(_routes), *sorted(_apps)])
         return _json(404, {"error": f"no {method} {PREFIX}{name}; known: {known}"})
 
 
@@ -127,9 +137,15 @@ class CloudClient:
         except urllib.error.HTTPError as exc:
             detail = exc.read().decode("utf-8", "replace")
             try:
-                detail = json.loads(detail).get("error", detail)
+                answer = json.loads(detail)
             except ValueError:
-                pass
+                answer = {}
+            if isinstance(answer, dict) and answer.get("problems"):  # a change's problems
+                from motobox.scenario.load import ScenarioError
+
+                raise ScenarioError([str(p) for p in answer["problems"]]) from None
+            if isinstance(answer, dict) and "error" in answer:
+                detail = str(answer["error"])
             raise UsageError(f"{self.url}: {detail}") from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
@@ -150,3 +166,13 @@ class CloudClient:
 
     def stop(self) -> None:
         self._open("POST", "stop", b"")
+
+    def add_rules(self, text: str) -> dict[str, Any]:
+        """Add a change (JSON text, ``live``) to the cloud's rules; its id and sources."""
+        return dict(json.loads(self._open("POST", "rules", text.encode())))
+
+    def rules(self) -> list[dict[str, Any]]:
+        return list(json.loads(self._open("GET", "rules")))
+
+    def remove_rules(self, change_id: str) -> dict[str, Any]:
+        return dict(json.loads(self._open("DELETE", f"rules/{change_id}")))

@@ -5,12 +5,14 @@ run) appends a plain ``dict`` here; the journal numbers it (``seq``), keeps it i
 assertions and, when given a path, writes it at once as one JSON line so nothing is lost when
 the program or motobox dies.
 
-Records follow docs/ARCHITECTURE.md: ``kind`` is ``aws``, ``egress``, ``dns`` or ``cfn``, and a
-sealed run's first record is ``seal`` (``path``: ``root`` or ``userns``, ``uid``, ``gid``); AWS
-records carry ``service``, ``operation``, ``region``, ``account``, ``status``, ``error``,
-``forced``, ``ms`` and ``params``; ``cfn`` records (the stack engine,
-``emulation.cloudformation``) tell stack operations, resources moto does not emulate and custom
-resource answers. The published JSON Schema, versioned, is
+Records follow docs/ARCHITECTURE.md: ``kind`` is ``aws``, ``egress``, ``dns``, ``cfn`` or
+``control``, and a sealed run's first record is ``seal`` (``path``: ``root`` or ``userns``,
+``uid``, ``gid``); AWS records carry ``service``, ``operation``, ``region``, ``account``,
+``status``, ``error``, ``forced``, ``ms`` and ``params``, and ``transport`` when a rule's
+transport fault delivered the answer (written once delivered: what the client got); ``cfn``
+records (the stack engine, ``emulation.cloudformation``) tell stack operations, resources moto
+does not emulate and custom resource answers; ``control`` records each change of the rules
+while the cloud runs (``live``). The published JSON Schema, versioned, is
 ``scenario/schema/journal-1.schema.json``.
 """
 

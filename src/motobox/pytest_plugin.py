@@ -11,7 +11,9 @@ Each test gets its own cloud (its own port, state and journal), so tests run in 
 ``@pytest.mark.motobox(account="210987654321", tls=True)``, and
 ``@pytest.mark.motobox(scenario="scenarios/throttled.yaml")`` (relative to the test file) loads
 a scenario for one test; ``motobox_cloud.run(...)`` then returns its expectation report as
-``result.report`` (``.passed``, ``.text()``).
+``result.report`` (``.passed``, ``.text()``). ``motobox_cloud.rules.add({...})`` changes the
+rules in the middle of a test (``live``). To share one cloud across tests, make a fixture of
+wider scope around ``motobox.Cloud()`` (README: "Rules that change while the cloud runs").
 """
 
 from __future__ import annotations

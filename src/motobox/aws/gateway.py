@@ -11,8 +11,12 @@
                              instead of the backend, change its answer, add latency
             -> backend       ``MotoBackend`` (moto's own WSGI dispatcher, in-process) or
                              ``RemoteBackend`` (an external moto server, ``--backend URL``)
-            -> record()      one journal record per call, once the answer is known
-            -> the answer, its Content-Length set
+            -> record()      one journal record per call, once the answer is known; for an
+                             answer with a transport fault (``Answer.delivery``: a rule's
+                             reset, hang, truncate or bandwidth) once the transport has
+                             delivered it, with what the client got (``transport``)
+            -> the answer, its Content-Length set; a fault goes to the transport in the
+               environ (``transport.wsgi.DELIVERY``)
 
 Each layer is a ``Backend``: a callable ``Exchange -> Answer``, composed in ``Gateway``. The
 gateway buffers each answer (moto builds answers in memory anyway) so that the journal knows
@@ -43,7 +47,8 @@ from motobox.aws.models import host_name, is_api_host
 from motobox.emulation.context import CloudContext, request_context
 from motobox.journal import Journal
 from motobox.transport import aws_chunked
-from motobox.transport.http import Client, Headers
+from motobox.transport.http import Client, Delivery, Headers
+from motobox.transport.wsgi import DELIVERY
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 DEFAULT_ACCOUNT = "123456789012"
@@ -58,6 +63,11 @@ class Answer:
     body: bytes
     forced: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: A transport fault to deliver this answer with (a rule's ``reset``, ``hang``,
+    #: ``truncate``, ``throttle_bandwidth``), and what the journal says of it before the
+    #: transport adds what the client got.
+    delivery: Delivery | None = None
+    transport: dict[str, Any] | None = None
 
     def header(self, name: str) -> str | None:
         name = name.lower()
@@ -376,7 +386,7 @@ class Gateway:
 
     def _compose(self) -> Backend:
         """The layers, outermost first: guarded -> rules -> backend."""
-        inner = self.rules.wrap(self._backend) if self.rules else self._backend
+        inner = self.rules.wrap(self._backend) if self.rules is not None else self._backend
         return guarded(inner, strict=lambda: bool(self.cloud is not None and self.cloud.strict))
 
     @property
@@ -442,8 +452,16 @@ class Gateway:
         account, source = self.account_for(call, environ)
         return Exchange(environ, body, call, account, setup=setup, account_source=source)
 
-    def record(self, exchange: Exchange, answer: Answer) -> None:
+    def record(
+        self, exchange: Exchange, answer: Answer, transport: dict[str, Any] | None = None
+    ) -> None:
+        """The call's journal record. ``transport``: what a transport fault delivered; when
+        the client got no status line (a reset, a held connection) the record's ``status`` is
+        0 and ``error`` null."""
         call = exchange.call
+        status, error = answer.status, error_code(answer)
+        if transport is not None and not transport.get("head"):
+            status, error = 0, None
         self.journal.append(
             {
                 "kind": "aws",
@@ -451,15 +469,26 @@ class Gateway:
                 "operation": call.operation,
                 "region": call.region,
                 "account": exchange.account,
-                "status": answer.status,
-                "error": error_code(answer),
+                "status": status,
+                "error": error,
                 "forced": answer.forced,
                 "ms": round((time.perf_counter() - exchange.started) * 1000, 2),
                 "params": summarize_params(call.params) if call.params is not None else None,
                 **answer.extra,
+                **({"transport": transport} if transport is not None else {}),
                 **({"setup": True} if exchange.setup else {}),
             }
         )
+
+    def _deferred(self, exchange: Exchange, answer: Answer, delivery: Delivery) -> Delivery:
+        """``delivery``, journaling the call when the transport reports what it delivered."""
+        label = dict(answer.transport or {})
+
+        def done(report: dict[str, Any]) -> None:
+            self.record(exchange, answer, {**label, **report})
+
+        delivery.done = done
+        return delivery
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         received = self.receive(environ)
@@ -474,9 +503,14 @@ class Gateway:
                 region=exchange.call.region,
             ):
                 answer = self.chain(exchange)
-            self.record(exchange, answer)
             if isinstance(exchange.body, LargeBody):
                 exchange.body.stream.close()
+            if answer.delivery is None:
+                self.record(exchange, answer)
+            elif DELIVERY in environ:  # journaled once the transport has delivered it
+                environ[DELIVERY] = self._deferred(exchange, answer, answer.delivery)
+            else:  # served by something that cannot deliver a fault: say so, answer as is
+                self.record(exchange, answer, {**(answer.transport or {}), "delivered": False})
         headers = answer.headers
         if environ["REQUEST_METHOD"] != "HEAD":  # a HEAD answer keeps the length it announces
             headers = [(k, v) for k, v in headers if k.lower() != "content-length"]

@@ -10,14 +10,23 @@ connections to ports 80 and 443 here. Nothing leaves the machine:
     GET http://host/   -> absolute-form through the proxy
     sealed 80 / 443    -> the same, the host coming from SNI and ``Host``
 
-    each request -> decide(url, stubs, cloud_authorities)      (policy: pure, no sockets)
-        Answer(stub)   a scenario ``egress:`` entry matches (URL entries before host ones)
+    each request -> decide(url, stubs, cloud_authorities, live)  (policy: pure, no sockets)
+        Answer(stub)   an ``egress:`` entry matches: those added while the cloud runs first
+                       (the most recent first), then the scenario's; URL entries before host
+                       ones in each
         ToCloud        an AWS API host (``aws.models.is_api_host``: botocore's endpoint data
                        names a service in it) or the cloud's own address: the cloud's handler
                        answers in-process, with the Host and scheme the program used, and the
                        gateway journals it as an AWS call
         Answer(deny)   anything else: HTTP 403 naming motobox and the host
       -> journal: {"kind": "egress", "method", "url", "host", "status", "action", "forced"}
+
+A stub may also fail the transport as a rule can (``reset``, ``hang``, ``truncate``,
+``throttle_bandwidth``: ``transport.http.Delivery``): every request it answers gets the fault
+(no ``times``: add and remove the stub while the cloud runs for that). It is journaled once
+delivered, with ``transport`` saying what the client got, as the gateway journals AWS calls.
+An AWS call that reaches the cloud through the proxy or a sealed 443 gets its rule's fault
+from the gateway, delivered on the tunnel's own connection.
 
 Deny is an HTTP answer, not a dropped connection: taskcat goes on after an HTTP error for its
 report stylesheet but exits 1 on a connection error (docs/ARCHITECTURE.md). Telemetry hosts
@@ -41,6 +50,7 @@ from urllib.parse import urlsplit
 from motobox.aws.models import host_name, is_api_host
 from motobox.journal import Journal
 from motobox.transport.http import (
+    Delivery,
     Headers,
     Request,
     Response,
@@ -65,6 +75,31 @@ class Stub:
     json: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     source: str | None = None
+    #: A transport fault for every request the stub answers.
+    reset: bool = False
+    hang: bool = False
+    truncate: int | None = None
+    throttle_bandwidth: float | None = None
+    #: The scenario entry as written (a run attached to a running cloud sends it on).
+    spec: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def faulty(self) -> bool:
+        return bool(self.reset or self.hang or self.truncate is not None or self.throttle_bandwidth)
+
+    def fault_label(self) -> dict[str, Any]:
+        """What the journal says of the stub's fault before the transport delivers it."""
+        if self.reset:
+            return {"effect": "reset"}
+        if self.hang:
+            return {"effect": "hang"}
+        out: dict[str, Any] = {}
+        if self.truncate is not None:
+            out = {"effect": "truncate", "truncate": self.truncate}
+        if self.throttle_bandwidth:
+            out.setdefault("effect", "throttle_bandwidth")
+            out["throttle_bandwidth"] = self.throttle_bandwidth
+        return out
 
     def matches(self, url: str, host: str) -> bool:
         if self.url is not None:
@@ -87,7 +122,9 @@ class Stub:
         else:
             body = self.body.encode() if isinstance(self.body, str) else self.body
             headers.setdefault("Content-Type", "text/plain; charset=utf-8")
-        return Answer(self.status, headers, body, "stub", self.source)
+        return Answer(
+            self.status, headers, body, "stub", self.source, self if self.faulty else None
+        )
 
 
 @dataclass(frozen=True)
@@ -102,6 +139,8 @@ class Answer:
     body: bytes
     action: str  # "stub" or "deny"
     forced: str | None = None
+    #: The stub, when it fails the transport.
+    fault: Stub | None = None
 
 
 def denial(host: str) -> Answer:
@@ -116,15 +155,22 @@ def denial(host: str) -> Answer:
     )
 
 
-def decide(url: str, stubs: Sequence[Stub], cloud: Collection[str] = ()) -> ToCloud | Answer:
+def decide(
+    url: str,
+    stubs: Sequence[Stub],
+    cloud: Collection[str] = (),
+    live: Sequence[Stub] = (),
+) -> ToCloud | Answer:
     """What happens to a request for ``url`` (see the module docstring). ``cloud``: the
-    authorities (``host:port``) the cloud itself listens on."""
+    authorities (``host:port``) the cloud itself listens on; ``live``: stubs added while the
+    cloud runs, the most recent first, consulted before ``stubs``."""
     parts = urlsplit(url)
     host = host_name(parts.netloc)
-    for want_url in (True, False):
-        for stub in stubs:
-            if (stub.url is not None) == want_url and stub.matches(url, host):
-                return stub.answer()
+    for group in (live, stubs):
+        for want_url in (True, False):
+            for stub in group:
+                if (stub.url is not None) == want_url and stub.matches(url, host):
+                    return stub.answer()
     if parts.netloc.lower() in cloud or is_api_host(host):
         return ToCloud()
     return denial(host)
@@ -152,11 +198,23 @@ class EgressProxy:
         self.cloud_handler = cloud_handler
         self.cloud_authorities = {a.lower() for a in cloud_authorities}
         self.stubs: list[Stub] = list(stubs)
+        #: Stubs added while the cloud runs, by change, the most recent first.
+        self._live: list[tuple[str, list[Stub]]] = []
+        self.live_stubs: tuple[Stub, ...] = ()
         self._address = (host, port)
         self._server: Server | None = None
 
     def add_stub(self, stub: Stub) -> None:
         self.stubs.append(stub)
+
+    def add_live(self, key: str, stubs: Sequence[Stub]) -> None:
+        """Consult ``stubs`` before every other until ``remove_live(key)``."""
+        self._live.insert(0, (key, list(stubs)))
+        self.live_stubs = tuple(s for _, group in self._live for s in group)
+
+    def remove_live(self, key: str) -> None:
+        self._live = [(k, group) for k, group in self._live if k != key]
+        self.live_stubs = tuple(s for _, group in self._live for s in group)
 
     # -- life cycle ----------------------------------------------------------------------
     def start(self) -> EgressProxy:
@@ -231,20 +289,36 @@ class EgressProxy:
     def handle(self, request: Request) -> Response:
         """A request for some origin (through the proxy, in a tunnel, or sealed)."""
         url = request.url()
-        decision = decide(url, self.stubs, self.cloud_authorities)
+        decision = decide(url, self.stubs, self.cloud_authorities, self.live_stubs)
         if isinstance(decision, ToCloud):
             return self.cloud_handler(request)
         for _ in iter(lambda: request.body.read(1 << 20), b""):
             pass  # the body is never sent anywhere
-        self.journal.append(
-            {
-                "kind": "egress",
-                "method": request.method,
-                "url": url,
-                "host": host_name(request.authority),
-                "status": decision.status,
-                "action": decision.action,
-                "forced": decision.forced,
-            }
+        record = {
+            "kind": "egress",
+            "method": request.method,
+            "url": url,
+            "host": host_name(request.authority),
+            "status": decision.status,
+            "action": decision.action,
+            "forced": decision.forced,
+        }
+        response = Response(decision.status, Headers(decision.headers.items()), decision.body)
+        stub = decision.fault
+        if stub is None:
+            self.journal.append(record)
+            return response
+        label = stub.fault_label()
+
+        def done(report: dict[str, Any]) -> None:  # journaled once delivered
+            status = decision.status if report.get("head") else 0
+            self.journal.append({**record, "status": status, "transport": {**label, **report}})
+
+        response.delivery = Delivery(
+            reset=stub.reset,
+            hang=stub.hang,
+            truncate=stub.truncate,
+            rate=stub.throttle_bandwidth,
+            done=done,
         )
-        return Response(decision.status, Headers(decision.headers.items()), decision.body)
+        return response

@@ -45,6 +45,10 @@ path that serves both kinds of user.
 The DNS answers are written here from the wire format (RFC 1035): a question is parsed, A gets
 127.0.0.1, any other type an empty NOERROR answer (AAAA included: an error would make resolvers
 give up), each question journaled. A library for 40 lines of packing was not worth a dependency.
+A scenario's ``dns:`` rules (``Seal(dns_fault=...)``, the rule engine's ``select_dns``) make a
+name fail instead: NXDOMAIN or SERVFAIL (the question's answer with that RCODE and no records)
+or no answer at all (``drop``: the program's resolver times out), journaled with ``forced`` and
+``rcode`` (or ``dropped``).
 """
 
 from __future__ import annotations
@@ -237,8 +241,13 @@ def can_seal() -> tuple[bool, str]:
     )
 
 
-def dns_answer(query: bytes) -> tuple[bytes, str, int] | None:
-    """The answer to one DNS query packet, the name asked and the type; None if malformed."""
+#: The RCODEs a ``dns:`` rule may answer with (RFC 1035 4.1.1).
+RCODES = {"NOERROR": 0, "SERVFAIL": 2, "NXDOMAIN": 3}
+
+
+def dns_answer(query: bytes, rcode: int = 0) -> tuple[bytes, str, int] | None:
+    """The answer to one DNS query packet, the name asked and the type; None if malformed.
+    With an ``rcode`` other than 0 (NOERROR), that RCODE and no records."""
     if len(query) < 12:
         return None
     ident, flags, qdcount = struct.unpack("!HHH", query[:6])
@@ -261,12 +270,12 @@ def dns_answer(query: bytes) -> tuple[bytes, str, int] | None:
     qtype, qclass = struct.unpack("!HH", query[pos : pos + 4])
     question = query[12 : pos + 4]
     answers = b""
-    if qtype == 1 and qclass == 1:  # A IN
+    if qtype == 1 and qclass == 1 and rcode == 0:  # A IN
         answers = struct.pack("!HHHIH", 0xC00C, 1, 1, 60, 4) + socket.inet_aton("127.0.0.1")
     header = struct.pack(
         "!HHHHHH",
         ident,
-        0x8000 | (flags & 0x7900) | 0x0080,  # response, opcode and RD kept, RA
+        0x8000 | (flags & 0x7900) | 0x0080 | (rcode & 0xF),  # response, opcode and RD kept, RA
         1,
         1 if answers else 0,
         0,
@@ -290,8 +299,12 @@ class Seal:
         forwards: list[tuple[int, Callable[[socket.socket, Any], None]]],
         direct: Callable[[socket.socket, int], None],
         helper: NamespaceHelper | None = None,
+        dns_fault: Callable[[str, str], tuple[str, str] | None] | None = None,
     ) -> None:
         self.journal = journal
+        #: ``(name, type) -> (answer, source)`` for a question a ``dns:`` rule fails
+        #: (answer: NXDOMAIN, SERVFAIL or drop), else None.
+        self.dns_fault = dns_fault
         self._helper = helper  # started earlier by the caller, or by start()
         self.state_dir = state_dir
         self.ca_pem = ca_pem
@@ -348,18 +361,28 @@ class Seal:
             if answer is None:
                 continue
             packet, name, qtype = answer
+            kind = _TYPES.get(qtype, str(qtype))
+            record: dict[str, Any] = {
+                "kind": "dns",
+                "name": name,
+                "type": kind,
+                "answer": "127.0.0.1" if qtype == 1 else None,
+                "forced": None,
+            }
+            fault = self.dns_fault(name, kind) if self.dns_fault is not None else None
+            if fault is not None:
+                how, source = fault
+                record.update(answer=None, forced=source)
+                if how == "drop":
+                    self.journal.append({**record, "dropped": True})
+                    continue  # no answer: the program's resolver waits out its timeout
+                packet = (dns_answer(query, RCODES[how]) or (packet,))[0]
+                record["rcode"] = how
             try:
                 sock.sendto(packet, peer)
             except OSError:
                 continue
-            self.journal.append(
-                {
-                    "kind": "dns",
-                    "name": name,
-                    "type": _TYPES.get(qtype, str(qtype)),
-                    "answer": "127.0.0.1" if qtype == 1 else None,
-                }
-            )
+            self.journal.append(record)
 
     def _write_files(self) -> None:
         etc = self.state_dir / "etc"

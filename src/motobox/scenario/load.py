@@ -9,7 +9,9 @@
           -> ``Scenario`` (frozen dataclasses)
 
 Every problem becomes one line ``file:line:col: what is wrong; what to write instead``, and all
-of a file's problems are reported together in a ``ScenarioError`` (exit code 2). Any input,
+of a file's problems are reported together in a ``ScenarioError`` (exit code 2). A change sent to
+a running cloud (``load_change``: JSON from the control API or ``cloud.rules.add``) goes
+through the same steps, its places counted in the JSON text. Any input,
 however broken, gives a ``Scenario`` or a ``ScenarioError``, never another exception.
 
 botocore's models are loaded only for the services a file names; the "did you mean" index of
@@ -18,9 +20,11 @@ service names is the list of model folders (cheap), built on the error path only
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 import json
+import math
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -35,12 +39,14 @@ from motobox.scenario.model import (
     Credentials,
     CredentialsSpec,
     CustomResourceAnswer,
+    DnsRule,
     ErrorSpec,
     Expectations,
     FailStack,
     Rule,
     Scenario,
     SetupStep,
+    TransportFault,
     combine,
 )
 
@@ -82,6 +88,12 @@ class _Document:
             path = path[:-1]
         line, col = places.get(path, (1, 1))
         return f"{self.where}:{line}:{col}"
+
+    def under(self, prefix: JsonPath) -> None:
+        """The data now sits at ``prefix`` of a larger document (a live change's one rule
+        becomes ``rules[0]`` of a scenario): every place moves there."""
+        self.places = {(*prefix, *path): place for path, place in self.places.items()}
+        self.key_places = {(*prefix, *path): place for path, place in self.key_places.items()}
 
     def build(self, node: yaml.Node, path: JsonPath = (), depth: int = 0) -> Any:
         self._count += 1
@@ -126,7 +138,6 @@ class _TooBig(Exception):
 
 
 def _read(path: Path, where: str) -> tuple[Any, _Document]:
-    doc = _Document(where)
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -137,6 +148,12 @@ def _read(path: Path, where: str) -> tuple[Any, _Document]:
         raise ScenarioError(
             [f"{where}: not UTF-8 text (byte {exc.start}); save it as UTF-8 YAML"]
         ) from None
+    return _parse(text, where)
+
+
+def _parse(text: str, where: str) -> tuple[Any, _Document]:
+    """YAML (JSON too) text -> plain data and the place of every value."""
+    doc = _Document(where)
     try:
         nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
     except yaml.MarkedYAMLError as exc:
@@ -228,10 +245,21 @@ def _schema_problems(data: Any, doc: _Document) -> list[str]:
                 f"{where}: {label} {error.instance!r} must be written service:Operation, "
                 "e.g. cloudformation:CreateStack"
             )
+        elif error.validator == "enum" and isinstance(error.instance, str):
+            choices = [str(c) for c in error.validator_value]
+            problems.append(
+                f"{where}: {label}: {error.instance!r} is not one of {', '.join(choices)}"
+                f"{_did_you_mean(error.instance, choices)}"
+            )
+        elif error.validator == "const":
+            problems.append(
+                f"{where}: {label} must be {json.dumps(error.validator_value)}, "
+                f"not {_describe(error.instance)}"
+            )
         elif error.validator == "anyOf" and path and path[0] == "rules":
             problems.append(
                 f"{where}: rule {path[1]} has no effect; give it one of error, respond, patch, "
-                "latency, fail_stack, custom_resource"
+                "latency, fail_stack, custom_resource, reset, hang, truncate, throttle_bandwidth"
             )
         else:
             problems.append(f"{where}: {label}: {error.message}")
@@ -427,12 +455,22 @@ def _semantic(data: dict[str, Any], doc: _Document, where: str) -> list[str]:
                 "effect or match on operation"
             )
         effects = [
-            e for e in ("error", "respond", "patch", "fail_stack", "custom_resource") if e in rule
+            e
+            for e in ("error", "respond", "patch", "fail_stack", "custom_resource", "reset", "hang")
+            if e in rule
         ]
         if len(effects) > 1:
             problems.append(
                 f"{doc.at(('rules', i, effects[1]), key=True)}: a rule has one effect; "
-                f"{' and '.join(effects)} are given (latency may go with any)"
+                f"{' and '.join(effects)} are given (latency may go with any; truncate and "
+                "throttle_bandwidth with error, respond, patch or fail_stack)"
+            )
+        shaping = [k for k in ("truncate", "throttle_bandwidth") if k in rule]
+        silent = [k for k in ("reset", "hang", "custom_resource") if k in rule]
+        if shaping and silent:
+            problems.append(
+                f"{doc.at(('rules', i, shaping[0]), key=True)}: {shaping[0]} shapes an answer, "
+                f"and {silent[0]} sends none; keep one of them"
             )
         if (
             ("respond" in rule or "patch" in rule)
@@ -462,6 +500,13 @@ def _semantic(data: dict[str, Any], doc: _Document, where: str) -> list[str]:
                             value, shape, f"patch {path}", doc, ("rules", i, "patch", path)
                         )
                     )
+    for i, stub in enumerate(data.get("egress") or []):
+        given = [k for k in ("reset", "hang", "truncate", "throttle_bandwidth") if k in stub]
+        if len(given) > 1 and ("reset" in given or "hang" in given):
+            problems.append(
+                f"{doc.at(('egress', i, given[1]), key=True)}: {given[0]} and {given[1]} "
+                "cannot go together; keep one (truncate and throttle_bandwidth may)"
+            )
     for i, step in enumerate(data.get("setup") or []):
         for name in step:
             service, _, method = name.partition(".")
@@ -486,7 +531,44 @@ def _semantic(data: dict[str, Any], doc: _Document, where: str) -> list[str]:
     return problems
 
 
-def _build(data: dict[str, Any], where: str) -> Scenario:
+def _transport(entry: Mapping[str, Any]) -> TransportFault | None:
+    """A rule's or stub's transport fault, or None."""
+    if not any(k in entry for k in ("reset", "hang", "truncate", "throttle_bandwidth")):
+        return None
+    reset = entry.get("reset")
+    return TransportFault(
+        reset="before" if reset is True else reset,
+        hang=bool(entry.get("hang")),
+        truncate=entry.get("truncate"),
+        throttle_bandwidth=entry.get("throttle_bandwidth"),
+    )
+
+
+def _error_spec(error: Mapping[str, Any]) -> ErrorSpec:
+    headers = dict(error.get("headers") or {})
+    if "retry_after" in error:
+        seconds = float(error["retry_after"])
+        headers.setdefault("Retry-After", str(math.ceil(seconds)))
+        headers.setdefault("x-amz-retry-after", str(round(seconds * 1000)))
+    return ErrorSpec(error["code"], error.get("message", ""), error.get("status", 400), headers)
+
+
+def _stub_fault(fault: TransportFault | None) -> dict[str, Any]:
+    """An egress stub's transport fault, as ``sandbox.egress.Stub`` takes it."""
+    if fault is None:
+        return {}
+    return {
+        "reset": bool(fault.reset),
+        "hang": fault.hang,
+        "truncate": fault.truncate,
+        "throttle_bandwidth": fault.throttle_bandwidth,
+    }
+
+
+def _build(data: dict[str, Any], where: str, source: str | None = None) -> Scenario:
+    """The scenario ``data`` says; its rules, stubs and DNS entries are named
+    ``SOURCE#rules[N]`` (``SOURCE``: the file, unless given)."""
+    source = source or where
     rules = []
     for i, r in enumerate(data.get("rules") or []):
         match = r["match"]
@@ -502,15 +584,13 @@ def _build(data: dict[str, Any], where: str) -> Scenario:
         custom = r.get("custom_resource")
         rules.append(
             Rule(
-                source=f"{where}#rules[{i}]",
+                source=f"{source}#rules[{i}]",
                 services=services,
                 operation=operation,
                 region=match.get("region"),
                 account=match.get("account"),
                 params=match.get("params"),
-                error=ErrorSpec(error["code"], error.get("message", ""), error.get("status", 400))
-                if error
-                else None,
+                error=_error_spec(error) if error else None,
                 respond=r.get("respond"),
                 patch=r.get("patch"),
                 latency=r.get("latency"),
@@ -530,19 +610,35 @@ def _build(data: dict[str, Any], where: str) -> Scenario:
                 after=r.get("after", 0),
                 probability=r.get("probability"),
                 seed=r.get("seed"),
+                transport=_transport(r),
+                spec=r,
             )
         )
     egress = tuple(
         Stub(
-            source=f"{where}#egress[{i}]",
+            source=f"{source}#egress[{i}]",
             url=e.get("url"),
             host=e.get("host"),
             status=e.get("status", 200),
             body=e["body"].encode() if "body" in e else b"",
             json=e.get("json"),
             headers=dict(e.get("headers") or {}),
+            **_stub_fault(_transport(e)),
+            spec=e,
         )
         for i, e in enumerate(data.get("egress") or [])
+    )
+    dns = tuple(
+        DnsRule(
+            source=f"{source}#dns[{i}]",
+            name=d["name"].lower().rstrip("."),
+            answer=d["answer"],
+            type=d.get("type"),
+            times=d.get("times"),
+            after=d.get("after", 0),
+            spec=d,
+        )
+        for i, d in enumerate(data.get("dns") or [])
     )
     setup = tuple(
         SetupStep(
@@ -575,6 +671,7 @@ def _build(data: dict[str, Any], where: str) -> Scenario:
         setup=setup,
         rules=tuple(rules),
         egress=egress,
+        dns=dns,
         credentials=credentials,
         expect=expect,
         strict=bool(data.get("strict", False)),
@@ -627,10 +724,85 @@ def load_scenario(path: str | Path, _seen: frozenset[Path] = frozenset()) -> Sce
         setup=preset.setup + own.setup,
         rules=own.rules + preset.rules,
         egress=own.egress + preset.egress,
+        dns=own.dns + preset.dns,
         credentials=merged.credentials,
         expect=merged.expect,
         strict=merged.strict,
     )
+
+
+#: What a change to a running cloud may hold (``load_change``).
+LIVE_KEYS = ("rules", "egress", "dns")
+_CHANGE_EXAMPLE = (
+    '{"match": {"operation": "sts:GetCallerIdentity"}, "error": {"code": "Throttling"}}'
+)
+
+
+def load_change(text: str, where: str, name: str) -> Scenario:
+    """Rules, egress stubs and DNS rules sent to a running cloud (the control API's
+    ``POST /_motobox/rules``, ``cloud.rules.add``), checked as a scenario's are: JSON of one
+    rule, a list of rules, or ``{"name": ..., "rules": [...], "egress": [...], "dns": [...]}``.
+    Problems are the loader's one-line ``WHERE:line:col: ...``; their rules are named
+    ``NAME#rules[N]`` (``name`` unless the change names itself)."""
+    try:
+        plain = json.loads(text)
+    except ValueError as exc:
+        line, col = getattr(exc, "lineno", 1), getattr(exc, "colno", 1)
+        what = getattr(exc, "msg", str(exc))
+        raise ScenarioError(
+            [f"{where}:{line}:{col}: JSON: {what}; send a rule as JSON, e.g. {_CHANGE_EXAMPLE}"]
+        ) from None
+    try:
+        data, doc = _parse(text, where)
+    except ScenarioError as exc:
+        if "duplicate key" in exc.line():
+            raise
+        data, doc = plain, _Document(where)  # JSON that YAML reads otherwise: no places
+    problems: list[str] = []
+    if isinstance(data, list):
+        data = {"rules": data}
+        doc.under(("rules",))
+    elif isinstance(data, dict) and "match" in data:
+        data = {"rules": [data]}
+        doc.under(("rules", 0))
+    elif isinstance(data, dict) and data and set(data) <= {"name", *LIVE_KEYS}:
+        pass
+    elif isinstance(data, dict) and set(data) & set(schema()["properties"]):
+        allowed = ["name", *LIVE_KEYS]
+        for key in data:
+            if key in allowed:
+                continue
+            if key in schema()["properties"]:
+                problems.append(
+                    f"{doc.at((key,), key=True)}: {key} cannot change while the cloud runs; "
+                    f"send only {', '.join(allowed)} (give {key} to the scenario the cloud "
+                    "starts with)"
+                )
+            else:
+                problems.append(
+                    f"{doc.at((key,), key=True)}: unknown key {key!r}"
+                    f"{_did_you_mean(key, allowed)} (allowed: {', '.join(allowed)})"
+                )
+        raise ScenarioError(problems)
+    else:
+        raise ScenarioError(
+            [
+                f"{where}:1:1: a change is a rule, a list of rules, or "
+                f'{{"rules": [...], "egress": [...], "dns": [...]}}, not {_describe(data)}; '
+                f"e.g. {_CHANGE_EXAMPLE}"
+            ]
+        )
+    problems += _schema_problems(data, doc)
+    try:
+        problems += _semantic(data, doc, where)
+    except Exception as exc:
+        if not problems:
+            problems = [f"{where}: cannot check it: {type(exc).__name__}: {exc}"]
+    if problems:
+        raise ScenarioError(problems)
+    given = data.get("name")
+    source = given if isinstance(given, str) and given else name
+    return dataclasses.replace(_build(data, where, source=source), name=source)
 
 
 def load_scenarios(paths: Sequence[str | Path]) -> list[Scenario]:

@@ -1,6 +1,9 @@
 """What a scenario says, as frozen dataclasses: the loader (``load``) builds them, the rule
 engine (``rules``), the expectation checker (``expect``) and ``Cloud`` read them.
-``combine`` makes one effective scenario of several files."""
+``combine`` makes one effective scenario of several files.
+
+Rules, egress stubs and DNS rules keep the mapping they were built from (``spec``): a run
+attached to another motobox's cloud sends them to it as they were written (``live``)."""
 
 from __future__ import annotations
 
@@ -16,6 +19,39 @@ class ErrorSpec:
     code: str
     message: str = ""
     status: int = 400
+    #: Header fields of the error answer (``retry_after`` adds ``Retry-After``).
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TransportFault:
+    """How the answer reaches the client (``transport.http.Delivery``): ``reset`` (``before``
+    the backend acts, or ``after``), ``hang``, ``truncate`` (body bytes sent before the
+    connection closes), ``throttle_bandwidth`` (body bytes a second)."""
+
+    reset: str | None = None
+    hang: bool = False
+    truncate: int | None = None
+    throttle_bandwidth: float | None = None
+
+    @property
+    def backend_acts(self) -> bool:
+        """Whether the call reaches the backend (a reset before it, or a hang, never does)."""
+        return not (self.hang or self.reset == "before")
+
+    def label(self) -> dict[str, Any]:
+        """What the journal says of the fault, before the transport adds what it delivered."""
+        if self.reset:
+            return {"effect": "reset", "when": self.reset}
+        if self.hang:
+            return {"effect": "hang"}
+        out: dict[str, Any] = {}
+        if self.truncate is not None:
+            out = {"effect": "truncate", "truncate": self.truncate}
+        if self.throttle_bandwidth is not None:
+            out.setdefault("effect", "throttle_bandwidth")
+            out["throttle_bandwidth"] = self.throttle_bandwidth
+        return out
 
 
 @dataclass(frozen=True)
@@ -57,6 +93,22 @@ class Rule:
     after: int = 0
     probability: float | None = None
     seed: int | None = None
+    #: A transport fault (reset, hang, truncate, throttle_bandwidth), or None.
+    transport: TransportFault | None = None
+    spec: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class DnsRule:
+    """A sealed run's name that answers ``NXDOMAIN``, ``SERVFAIL`` or nothing (``drop``)."""
+
+    source: str
+    name: str
+    answer: str
+    type: str | None = None
+    times: int | None = None
+    after: int = 0
+    spec: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -104,6 +156,7 @@ class Scenario:
     rules: tuple[Rule, ...] = ()
     #: ``egress:`` entries: the egress control's stubs, as it applies them.
     egress: tuple[Stub, ...] = ()
+    dns: tuple[DnsRule, ...] = ()
     credentials: Credentials = None
     expect: Expectations | None = None
     #: What moto does not emulate fails instead of being stubbed.
@@ -141,6 +194,7 @@ def combine(scenarios: Sequence[Scenario]) -> Scenario:
         setup=tuple(x for s in scenarios for x in s.setup),
         rules=tuple(x for s in scenarios for x in s.rules),
         egress=tuple(x for s in scenarios for x in s.egress),
+        dns=tuple(x for s in scenarios for x in s.dns),
         credentials=credentials,
         expect=expect,
         strict=any(s.strict for s in scenarios),

@@ -8,13 +8,25 @@
                       wake-up of the client)
                      -> Tunnel(run)                       CONNECT: "200 Connection established",
                       then ``run(socket, bytes_already_read)`` owns the connection
+                     -> Response(..., delivery=Delivery)  a test's transport fault: the
+                      connection reset (RST), held without an answer (``hang``), the body cut
+                      after N bytes and the connection closed (``truncate``), the body paced to
+                      N bytes a second (``rate``); ``Delivery.done`` is told what the client got
     keep-alive: the next request on the same connection, until a side closes or the idle
     timeout passes
 
 ``Server`` accepts on a loopback port and serves each connection in a thread of its own;
 ``serve_socket`` serves a connection accepted elsewhere (a sealed run's namespace hands its
-sockets over that way). ``Client`` is the one upstream client (``--backend URL``): one
-kept-alive connection per thread.
+sockets over that way). ``stop`` shuts every connection down through a duplicate of its
+descriptor (TLS wrapping detaches the socket object first accepted, so that object cannot end a
+tunnel or a ``--tls`` connection) and waits a bounded while for their threads, so that what a
+held (``hang``) connection journals when it ends is written before the journal closes.
+``Client`` is the one upstream client (``--backend URL``): one kept-alive connection per thread.
+
+Faults live here, below every handler, because only this layer owns the socket: the gateway
+(``aws.gateway``) and the egress control (``sandbox.egress``) decide a fault and describe it in
+``Delivery``; the same code then delivers it on the cloud's port, inside a proxy tunnel and on a
+sealed run's 80/443, with or without TLS.
 
 Why h11: every framing rule (chunk sizes, hop-by-hop headers, 100-continue, HEAD and 204
 answers, CONNECT) in one maintained library instead of four hand-written decoders, which is
@@ -29,7 +41,9 @@ from __future__ import annotations
 import io
 import socket
 import ssl
+import struct
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -182,6 +196,25 @@ class Request:
 
 
 @dataclass
+class Delivery:
+    """How an answer reaches the client when a test wants the transport to fail.
+
+    ``reset``: no answer; the connection is closed with a TCP reset. ``hang``: no answer; the
+    connection is held until the client closes it or the server stops. ``truncate``: the head
+    and this many bytes of the body, then the connection is closed (FIN), the body short of
+    its ``Content-Length``. ``rate``: the body is written at this many bytes a second.
+    ``done(report)`` is called once, when the delivery ends, with what the client got:
+    ``head`` (the status line and header fields went out), ``sent`` (body bytes written),
+    ``length`` (the body's length), ``complete`` (the whole answer went out), ``reset``."""
+
+    reset: bool = False
+    hang: bool = False
+    truncate: int | None = None
+    rate: float | None = None
+    done: Callable[[dict[str, Any]], None] | None = None
+
+
+@dataclass
 class Response:
     """An answer. ``body``: bytes, or an iterable of bytes (written as it comes)."""
 
@@ -191,6 +224,8 @@ class Response:
     #: Called once the answer is written (or the connection is lost), e.g. a WSGI result's
     #: ``close``.
     on_close: Callable[[], None] | None = None
+    #: A transport fault to deliver instead of a plain answer (``Delivery``).
+    delivery: Delivery | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.headers, Headers):
@@ -378,11 +413,20 @@ def serve_connection(
                 return
             if not reader.done and not reader.drain():
                 answer.headers.set("Connection", "close")  # too much left to read: give up
-            try:
-                _send(conn, request.method, answer)
-            finally:
-                if answer.on_close is not None:
-                    answer.on_close()
+            if answer.delivery is not None:
+                try:
+                    kept = _deliver(conn, request.method, answer, answer.delivery)
+                finally:
+                    if answer.on_close is not None:
+                        answer.on_close()
+                if not kept:
+                    return
+            else:
+                try:
+                    _send(conn, request.method, answer)
+                finally:
+                    if answer.on_close is not None:
+                        answer.on_close()
             if conn.h11.our_state is not h11.DONE or conn.h11.their_state is not h11.DONE:
                 return
             conn.h11.start_next_cycle()
@@ -453,6 +497,122 @@ def _send(conn: _Connection, method: str, answer: Response) -> None:
     conn.write(h11.EndOfMessage())
 
 
+def _deliver(conn: _Connection, method: str, answer: Response, delivery: Delivery) -> bool:
+    """Deliver ``answer`` the way ``delivery`` says; whether the connection can serve another
+    request. ``delivery.done`` learns what the client got just before the client can tell
+    (before the reset, before the hold, before the close after a cut body, before the last
+    slice of a paced one), so a test that asserts on the journal once its client returns
+    finds the record; if the delivery breaks earlier, when it breaks."""
+    body = answer.body
+    if not isinstance(body, bytes | bytearray | memoryview):
+        body = b"".join(body)
+    body = bytes(body)
+    has_body = bool(body) and method != "HEAD" and answer.status not in (204, 304)
+    report: dict[str, Any] = {
+        "head": False,
+        "sent": 0,
+        "length": len(body),
+        "complete": False,
+        "reset": False,
+    }
+    told = False
+
+    def tell() -> None:
+        nonlocal told
+        if not told and delivery.done is not None:
+            told = True
+            delivery.done(dict(report))
+
+    try:
+        if delivery.reset:
+            report["reset"] = True
+            tell()
+            _reset(conn.sock)
+            return False
+        if delivery.hang:
+            tell()
+            _hold(conn.sock)
+            return False
+        headers = answer.headers.without_hop_by_hop()
+        if method != "HEAD" or "content-length" not in headers:
+            headers.set("Content-Length", str(len(body)))
+        conn.write(
+            h11.Response(
+                status_code=answer.status,
+                headers=[(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers],
+                reason=reason(answer.status),
+            )
+        )
+        report["head"] = True
+        limit = len(body) if delivery.truncate is None else min(len(body), delivery.truncate)
+        data = body[:limit] if has_body else b""
+        if has_body and limit < len(body):
+            _paced(conn, data, delivery.rate, report)
+            tell()
+            conn.sock.shutdown(socket.SHUT_WR)  # the body ends short of its Content-Length
+            return False
+        last = _paced(conn, data, delivery.rate, report, hold_last=True)
+        report["sent"] += len(last)
+        report["complete"] = True
+        tell()
+        if last:
+            conn.write(h11.Data(data=last))
+        conn.write(h11.EndOfMessage())
+        return True
+    except (OSError, h11.LocalProtocolError):
+        report["complete"] = False
+        return False
+    finally:
+        tell()
+
+
+def _paced(
+    conn: _Connection,
+    data: bytes,
+    rate: float | None,
+    report: dict[str, Any],
+    *,
+    hold_last: bool = False,
+) -> bytes:
+    """Write body bytes, at ``rate`` bytes a second when given: slices of a 20th of a second,
+    each written once the time its bytes take at that rate has passed (the last byte goes out
+    ``len / rate`` seconds after the head), counting what went out in ``report["sent"]``.
+    With ``hold_last``, the last slice (all of it without a rate) is returned unwritten, its
+    time waited."""
+    step = max(1, int(rate / 20)) if rate else max(1, len(data))
+    started = time.monotonic()
+    for offset in range(0, len(data), step):
+        piece = data[offset : offset + step]
+        if rate:
+            wait = started + (offset + len(piece)) / rate - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+        if hold_last and offset + step >= len(data):
+            return piece
+        conn.write(h11.Data(data=piece))
+        report["sent"] += len(piece)
+    return b""
+
+
+def _reset(sock: socket.socket) -> None:
+    """Close ``sock`` with a TCP reset (SO_LINGER 0), as a peer that crashed or a middlebox
+    that dropped the connection does."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def _hold(sock: socket.socket) -> None:
+    """Say nothing until the client closes the connection (what it sends is dropped) or the
+    server shuts it down (``Server.stop``)."""
+    sock.settimeout(None)
+    while True:
+        try:
+            if not sock.recv(RECV):
+                return
+        except (OSError, ValueError):
+            return
+
+
 # -- listening -----------------------------------------------------------------------------
 
 
@@ -476,14 +636,18 @@ class Server:
         self.name = name
         self._listener = socket.create_server((host, port), backlog=512, reuse_port=False)
         self._listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._connections: set[socket.socket] = set()
+        bound = self._listener.getsockname()[:2]
+        self._address = (str(bound[0]), int(bound[1]))
+        #: Each open connection's thread, and a duplicate of its descriptor that ``stop`` shuts
+        #: down (the socket object first accepted is detached once TLS wraps it).
+        self._connections: dict[threading.Thread, socket.socket] = {}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stopping = False
 
     @property
     def address(self) -> tuple[str, int]:
-        host, port = self._listener.getsockname()[:2]
+        host, port = self._address
         return str(host), int(port)
 
     @property
@@ -511,7 +675,10 @@ class Server:
     def serve_socket_with(self, sock: socket.socket, run: Callable[[socket.socket], None]) -> None:
         """``run(sock)`` in a thread of its own; ``stop`` ends the connection too."""
         threading.Thread(
-            target=self._tracked, args=(sock, run), daemon=True, name=self.name
+            target=self._tracked,
+            args=(sock, run),
+            daemon=True,
+            name=f"{self.name}-{self.port}-connection",
         ).start()
 
     def _tracked(self, sock: socket.socket, run: Callable[[socket.socket], None]) -> None:
@@ -519,20 +686,27 @@ class Server:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:
             pass
+        me = threading.current_thread()
         with self._lock:
             if self._stopping:
                 sock.close()
                 return
-            self._connections.add(sock)
+            try:
+                self._connections[me] = sock.dup()
+            except OSError:
+                sock.close()
+                return
         try:
             run(sock)
         finally:
-            with self._lock:
-                self._connections.discard(sock)
             try:
                 sock.close()
             except OSError:
                 pass
+            with self._lock:
+                dup = self._connections.pop(me, None)
+            if dup is not None:  # the last descriptor: the FIN (or a reset's RST) goes out now
+                dup.close()
 
     def _serve(self, sock: socket.socket) -> None:
         if self.ssl_context is None:
@@ -545,23 +719,29 @@ class Server:
             return
         serve_connection(conn, self.handler, scheme="https")
 
-    def stop(self) -> None:
+    def stop(self, wait: float = 2.0) -> None:
+        """Close the listener and every connection; wait up to ``wait`` seconds for the
+        connections' threads to end (a held connection journals what it did as it ends)."""
         with self._lock:
             self._stopping = True
-            connections = list(self._connections)
+            connections = list(self._connections.items())
+            for _, dup in connections:
+                try:
+                    dup.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked on the connection
+                except OSError:
+                    pass
         try:
             self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept at once
         except OSError:
             pass
         self._listener.close()
-        for sock in connections:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         if self._thread is not None:
             self._thread.join(5)
             self._thread = None
+        deadline = time.monotonic() + wait
+        for thread, _ in connections:
+            if thread is not threading.current_thread():
+                thread.join(max(0.0, deadline - time.monotonic()))
 
 
 # -- the upstream client -------------------------------------------------------------------

@@ -8,6 +8,10 @@
                program used them, also when the call came through the egress proxy or a
                sealed run's port 443
             -> app(environ, start_response) -> Response (the app's iterable, closed after)
+            -> environ[DELIVERY]: a ``transport.http.Delivery`` the app left there (a rule's
+               transport fault: reset, hang, truncate, bandwidth) rides on the Response; the
+               key is present (None) before the call, so the app knows the transport can
+               deliver one
 
 The cloud's own port and the egress paths (proxy tunnels, sealed 80/443) call the same
 ``WSGIHandler``: an AWS call is served in-process wherever it arrives, never forwarded over a
@@ -29,12 +33,14 @@ from moto.core.request import (
     should_preserve_original_header_name,
 )
 
-from motobox.transport.http import Request, Response, split_authority
+from motobox.transport.http import Delivery, Request, Response, split_authority
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 #: Bodies up to this size are read into memory; larger ones are spooled to a temporary file.
 SPOOL_LIMIT = 8 * 1024 * 1024
+#: The environ key in which an app leaves a ``Delivery`` for this transport.
+DELIVERY = "motobox.delivery"
 _SKIPPED = frozenset({"HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH", "HTTP_TRANSFER_ENCODING"})
 
 
@@ -108,6 +114,7 @@ class WSGIHandler:
     def __call__(self, request: Request) -> Response:
         body, length = read_body(request)
         environ = environ_for(request, body, length)
+        environ[DELIVERY] = None
         state: dict[str, Any] = {}
 
         def start_response(
@@ -133,8 +140,13 @@ class WSGIHandler:
                 close()
             body.close()
 
+        delivery = environ.get(DELIVERY)
         return Response(
-            int(state["status"].split(" ", 1)[0]), state["headers"], payload, on_close=on_close
+            int(state["status"].split(" ", 1)[0]),
+            state["headers"],
+            payload,
+            on_close=on_close,
+            delivery=delivery if isinstance(delivery, Delivery) else None,
         )
 
 
