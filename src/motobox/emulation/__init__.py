@@ -34,6 +34,7 @@ FIXES: dict[str, tuple[Callable[[], None], ...]] = {
     "core": (
         core.fix_method_names_per_request,
         core.fix_service_model_loader,
+        core.fix_random_strings,
         ec2.fix_availability_zones,  # armed for any service: many read EC2's zone table
     ),
     "s3": (s3.fix_bucket_policy_conditions,),

@@ -363,11 +363,12 @@ def serve_connection(
     """Serve requests on ``sock`` until either side closes it; closes it."""
     try:
         sock.settimeout(idle_timeout)
+        peer = local = ("127.0.0.1", 0)
         try:
-            peer = sock.getpeername()[:2]
-            local = sock.getsockname()[:2]
+            if sock.family in (socket.AF_INET, socket.AF_INET6):  # a Unix socket has no port
+                peer, local = sock.getpeername()[:2], sock.getsockname()[:2]
         except OSError:
-            peer = local = ("127.0.0.1", 0)
+            pass
         conn = _Connection(sock, pending)
         while True:
             try:
