@@ -131,3 +131,33 @@ def test_getatt_on_an_unmodelled_type_in_outputs() -> None:
         assert stack["StackStatus"] == "CREATE_COMPLETE"
         (output,) = stack["Outputs"]
         assert output["OutputValue"].startswith("arn:aws:acm:us-east-1:123456789012:")
+
+
+CUSTOM_GETATT = """
+Resources:
+  Certificate:
+    Type: AWS::CloudFormation::CustomResource
+    Properties:
+      ServiceToken: !Sub "arn:aws:lambda:${AWS::Region}:${AWS::AccountId}:function:issuer"
+Outputs:
+  CertificateArn:
+    Value: !GetAtt Certificate.Arn
+"""
+
+
+def test_getatt_on_a_custom_resource_of_the_long_type_name_in_outputs(tmp_path: Any) -> None:
+    """``AWS::CloudFormation::CustomResource`` takes any attribute, as ``Custom::*`` does (its
+    provider schema lists only ``Id``): quickstart-aws-acm-certificate's output
+    ``!GetAtt ACMCertificateDNS.Arn`` was refused at CreateStack."""
+    scenario = tmp_path / "issuer.yaml"
+    scenario.write_text(
+        "rules:\n"
+        "  - match: {resource_type: AWS::CloudFormation::CustomResource}\n"
+        "    custom_resource: {status: SUCCESS, data: {Arn: 'arn:aws:acm:us-east-1:1:c/x'}}\n"
+    )
+    with Cloud(scenarios=[scenario]) as cloud:
+        cfn = cloud.client("cloudformation")
+        cfn.create_stack(StackName="cert", TemplateBody=CUSTOM_GETATT)
+        stack = cfn.describe_stacks(StackName="cert")["Stacks"][0]
+        assert stack["StackStatus"] == "CREATE_COMPLETE"
+        assert stack["Outputs"][0]["OutputValue"] == "arn:aws:acm:us-east-1:1:c/x"

@@ -102,13 +102,17 @@ def fix_getatt_unmodelled() -> None:
     ``AttributeError`` inside CreateStack, no stack registered, a 500 for the program. Here
     such a type's attributes are its schema's read-only properties (the stub answers them),
     and an attribute the schema does not have is CloudFormation's template error.
+    ``AWS::CloudFormation::CustomResource`` takes any attribute, as ``Custom::*`` does (its
+    schema lists only ``Id``; quickstart-aws-acm-certificate reads ``.Arn``).
     Upstream: not reported to moto as of 5.2.5 (searched 2026-11).
-    Test: ``test_cfn_moto_fixes.py::test_getatt_on_an_unmodelled_type_in_outputs``.
+    Tests: ``test_cfn_moto_fixes.py::test_getatt_on_an_unmodelled_type_in_outputs``,
+    ``::test_getatt_on_a_custom_resource_of_the_long_type_name_in_outputs``.
     """
     from moto.cloudformation import parsing
     from moto.cloudformation.exceptions import UnsupportedAttribute, ValidationError
 
     from motobox.emulation.cloudformation import stubs
+    from motobox.emulation.cloudformation.engine import CUSTOM
 
     original = parsing.ResourceMap.validate_outputs
     if getattr(original, "motobox_original", None):
@@ -142,7 +146,9 @@ def fix_getatt_unmodelled() -> None:
             type_name = resource["Type"]
             known = type_name.startswith("Custom::") or type_name in parsing.get_model_map()
             model = parsing.resource_class_from_type(type_name) if known else None
-            if model is not None:
+            if type_name == CUSTOM:
+                ok = True  # any attribute of the function's Data, as for Custom::*
+            elif model is not None:
                 ok = model.has_cfn_attr(attr)
             else:
                 schema = stubs.schema(type_name, self._region_name)
