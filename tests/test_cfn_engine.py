@@ -238,6 +238,40 @@ def test_types_moto_does_not_model_are_stubbed_with_the_shapes_of_their_schemas(
         ]
 
 
+CONDITIONED = """
+Parameters:
+  WithAcl: {Type: String, Default: "no"}
+Conditions:
+  HasAcl: !Equals [!Ref WithAcl, "yes"]
+Resources:
+  Options:
+    Type: AWS::EC2::DHCPOptions
+    Properties: {DomainName: example.com}
+  Acl:
+    Type: AWS::EC2::NetworkAcl
+    Condition: HasAcl
+    Properties: {VpcId: vpc-12345678}
+  Queue:
+    Type: AWS::SQS::Queue
+"""
+
+
+def test_the_summary_counts_the_resources_the_stack_has_not_the_templates() -> None:
+    """quickstart-aws-vpc's stack with public subnets only has 11 resources; the summary said
+    "2 of 75": it counted every resource of the template, those whose condition is false
+    too."""
+    from motobox.emulation.cloudformation import summary
+
+    with Cloud() as cloud:
+        cfn = cloud.client("cloudformation")
+        cfn.create_stack(StackName="cond", TemplateBody=CONDITIONED)
+        assert _status(cfn, "cond")["StackStatus"] == "CREATE_COMPLETE"
+        assert len(cfn.list_stack_resources(StackName="cond")["StackResourceSummaries"]) == 2
+        assert summary.lines(cloud.journal.records) == [
+            "stack cond: 1 of 2 resources not emulated by moto: AWS::EC2::DHCPOptions"
+        ]
+
+
 def test_strict_mode_fails_what_moto_does_not_model() -> None:
     with Cloud(strict=True) as cloud:
         cfn = cloud.client("cloudformation")

@@ -272,7 +272,6 @@ class StackRun:
         self.stack.stack_status_reason = reason
         if reason and ("FAILED" in status or "ROLLBACK" in status):
             self.failure = self.failure or reason
-        template_resources = (self.stack.template_dict or {}).get("Resources") or {}
         journal(
             self.info,
             {
@@ -282,10 +281,19 @@ class StackRun:
                 "stack": self.stack.name,
                 "stack_id": self.stack.stack_id,
                 "status": status,
-                "resources": len(template_resources),
+                "resources": self._resource_count(),
                 **({"reason": reason} if reason else {}),
             },
         )
+
+    def _resource_count(self) -> int:
+        """The resources the stack has: the template's, less those whose condition is
+        false."""
+        resources = (self.stack.template_dict or {}).get("Resources") or {}
+        try:
+            return sum(1 for r in resources.values() if self._active(r))
+        except Exception:  # conditions that cannot be evaluated: the stack failed on them
+            return len(resources)
 
     # -- creating ------------------------------------------------------------------------
     @property
