@@ -35,6 +35,7 @@ import signal
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -109,10 +110,16 @@ def pool_for(cloud: CloudContext) -> Pool:
 
 
 def run(
-    fn: Any, payload: bytes, invocation_type: str = "RequestResponse", *, invoked_arn: str = ""
+    fn: Any,
+    payload: bytes,
+    invocation_type: str = "RequestResponse",
+    *,
+    invoked_arn: str = "",
+    on_done: Callable[[Result], None] | None = None,
 ) -> Result:
     """Invoke the moto function ``fn`` with ``payload`` (JSON) in the cloud of this thread's
-    request (``context.current()``)."""
+    request (``context.current()``). ``on_done`` gets an Event invocation's ``Result`` when
+    it has ended in the background (not when it fails at once: that is the answer)."""
     request_id = str(uuid.uuid4())
     if invocation_type == "DryRun":
         return Result(204, b"", None, "", request_id, 0.0, "dry-run")
@@ -126,7 +133,7 @@ def run(
             return failed
         thread = threading.Thread(
             target=_in_background,
-            args=(info, fn, payload, request_id, invoked_arn),
+            args=(info, fn, payload, request_id, invoked_arn, on_done),
             name=f"motobox-lambda-event-{request_id[:8]}",
             daemon=True,
         )
@@ -143,10 +150,17 @@ def _lacks_runtime(info: RequestInfo, fn: Any) -> bool:
 
 
 def _in_background(
-    info: RequestInfo, fn: Any, payload: bytes, request_id: str, invoked_arn: str
+    info: RequestInfo,
+    fn: Any,
+    payload: bytes,
+    request_id: str,
+    invoked_arn: str,
+    on_done: Callable[[Result], None] | None = None,
 ) -> None:
     with carried(info):
-        _execute(info, fn, payload, request_id, "Event", invoked_arn)
+        result = _execute(info, fn, payload, request_id, "Event", invoked_arn)
+    if on_done is not None:
+        on_done(result)
 
 
 @dataclass
