@@ -245,3 +245,59 @@ def test_deleting_a_stack_deletes_its_network() -> None:
         assert nat_states == ["deleted"]
     # moto's own models still cannot be deleted by CloudFormation (drop the fix when this fails)
     assert getattr(RouteTable.delete_from_cloudformation_json, "__isabstractmethod__", False)
+
+
+PREFIX_LIST_INGRESS = """
+Resources:
+  Group:
+    Type: AWS::EC2::SecurityGroup
+    Properties: {GroupDescription: ssh}
+  Ssh:
+    Type: AWS::EC2::SecurityGroupIngress
+    Properties:
+      GroupId: !GetAtt Group.GroupId
+      SourcePrefixListId: !GetAtt Offices.PrefixListId
+      IpProtocol: tcp
+      FromPort: 22
+      ToPort: 22
+  Offices:
+    Type: AWS::EC2::PrefixList
+    Properties:
+      PrefixListName: offices
+      AddressFamily: IPv4
+      MaxEntries: 2
+      Entries: [{Cidr: 10.1.0.0/16}]
+"""
+
+
+def test_an_ingress_rule_from_a_prefix_list() -> None:
+    """quickstart-linux-bastion's prefix-list-access test: ``SourcePrefixListId`` is a source
+    of its own, and moto 5.2.5's ``SecurityGroupIngress`` asserts that a CIDR or a group is
+    given (``AssertionError`` with no message, the rule CREATE_FAILED)."""
+    from moto.ec2.models.security_groups import SecurityGroupIngress
+
+    with Cloud() as cloud:
+        cfn, ec2 = cloud.client("cloudformation"), cloud.client("ec2")
+        cfn.create_stack(StackName="pl", TemplateBody=PREFIX_LIST_INGRESS)
+        stack = cfn.describe_stacks(StackName="pl")["Stacks"][0]
+        assert (stack["StackStatus"], stack.get("StackStatusReason")) == ("CREATE_COMPLETE", None)
+        physical = {
+            r["LogicalResourceId"]: r["PhysicalResourceId"]
+            for r in cfn.list_stack_resources(StackName="pl")["StackResourceSummaries"]
+        }
+        (group,) = ec2.describe_security_groups(GroupIds=[physical["Group"]])["SecurityGroups"]
+        assert [p["PrefixListIds"] for p in group["IpPermissions"]] == [
+            [{"PrefixListId": physical["Offices"]}]
+        ]
+        stack_id = stack["StackId"]
+        cfn.delete_stack(StackName="pl")
+        assert cfn.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"] == (
+            "DELETE_COMPLETE"
+        )
+    with pytest.raises(AssertionError):  # moto's own (upstream still broken)
+        moto_own(SecurityGroupIngress.create_from_cloudformation_json)(
+            "Ssh",
+            {"Properties": {"GroupId": "sg-1", "SourcePrefixListId": "pl-1", "IpProtocol": "tcp"}},
+            "123456789012",
+            "us-east-1",
+        )

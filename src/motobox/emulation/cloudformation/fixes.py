@@ -1,7 +1,7 @@
 """Fixes of moto's CloudFormation (moto 5.2.5), applied when the gateway first hands a call to
 moto's CloudFormation (``emulation.FIXES["cloudformation"]``).
 
-Four are bugs that real templates hit; each test in ``tests/test_cfn_moto_fixes.py`` also
+Five are bugs that real templates hit; each test in ``tests/test_cfn_moto_fixes.py`` also
 runs moto's own function (kept as ``motobox_original`` on the fix) or looks at moto's own model
 and asserts the bug is still there, so the fix is dropped when moto mends it:
 
@@ -11,6 +11,7 @@ and asserts the bug is still there, so the fix is dropped when moto mends it:
                               ``AWS::CloudFormation::CustomResource``)
     fix_network_deletion      route tables, gateways, addresses... that DeleteStack left behind,
                               so the VPC after them failed to delete
+    fix_ingress_prefix_list   an ingress rule whose source is ``SourcePrefixListId``
 
 The others put the stack engine (``engine``, ``changesets``) in place of moto's own stack
 life cycle; ``fix_empty_change_set`` is the fourth bug, the one change sets meet.
@@ -267,6 +268,58 @@ def fix_network_deletion() -> None:
             _deletion(self, ec2_backends[account_id][region_name])
 
         model.delete = _mark(delete, None)  # type: ignore[attr-defined]
+
+
+def fix_ingress_prefix_list() -> None:
+    """An ``AWS::EC2::SecurityGroupIngress`` may take its source from ``SourcePrefixListId``.
+
+    moto 5.2.5 ``SecurityGroupIngress.create_from_cloudformation_json`` asserts that a CIDR or
+    a source group is given, so a rule whose only source is a prefix list fails with an
+    ``AssertionError`` that has no message (quickstart-linux-bastion's ``prefix-list-access``
+    test). Such a rule is authorized here with moto's own call, its prefix list as the
+    source. Upstream: not reported to moto as of 5.2.5 (searched 2026-11).
+    Test: ``test_cfn_moto_fixes.py::test_an_ingress_rule_from_a_prefix_list``.
+    """
+    from moto.ec2.models import ec2_backends
+    from moto.ec2.models.security_groups import SecurityGroupIngress
+
+    original = SecurityGroupIngress.create_from_cloudformation_json
+    if getattr(original, "motobox_original", None):
+        return
+    sources = ("CidrIp", "CidrIpv6", "SourceSecurityGroupId", "SourceSecurityGroupName")
+
+    def create_from_cloudformation_json(
+        cls: Any,
+        resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
+        properties = cloudformation_json["Properties"]
+        prefix_list = properties.get("SourcePrefixListId")
+        if not prefix_list or any(properties.get(name) for name in sources):
+            return original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        ec2 = ec2_backends[account_id][region_name]
+        if properties.get("GroupId"):
+            (group,) = ec2.describe_security_groups(group_ids=[properties["GroupId"]])
+        else:
+            (group,) = ec2.describe_security_groups(groupnames=[properties.get("GroupName")])
+        source = {"PrefixListId": prefix_list}
+        if properties.get("Description"):
+            source["Description"] = properties["Description"]
+        ec2.authorize_security_group_ingress(
+            group_name_or_id=group.id,
+            ip_protocol=properties.get("IpProtocol"),
+            from_port=properties.get("FromPort"),
+            to_port=properties.get("ToPort"),
+            ip_ranges=[],
+            prefix_list_ids=[source],
+        )
+        return cls(group, properties)
+
+    fixed: Any = classmethod(_mark(create_from_cloudformation_json, original))
+    SecurityGroupIngress.create_from_cloudformation_json = fixed  # type: ignore[method-assign]
 
 
 def fix_empty_change_set() -> None:
