@@ -87,7 +87,7 @@ exports.handler = async (event, context) => {
 
 RUNTIMES = {
     "python": ("python3.11", {"index.py": PYTHON}),
-    "node": ("nodejs20.x", {"index.js": NODE}),
+    "node": ("nodejs24.x", {"index.js": NODE}),
 }
 
 
@@ -290,12 +290,12 @@ def test_a_container_image_and_a_missing_node_fail_with_the_reason(
     lam.create_function(FunctionName="an-image", Role=role(cloud), PackageType="Image", Code=image)
     error = invoke(cloud, "an-image")["Payload"]
     assert "container image, which needs Docker" in error["errorMessage"]
-    create(cloud, "no-node", {"index.js": NODE}, runtime="nodejs20.x")
+    create(cloud, "no-node", {"index.js": NODE}, runtime="nodejs24.x")
     monkeypatch.setenv("PATH", os.path.dirname(sys.executable))  # a PATH without node
     error = invoke(cloud, "no-node")["Payload"]
     assert error["errorType"] == "Motobox.RuntimeUnavailable"
     assert (
-        "runtime nodejs20.x (function no-node): no working `node` on PATH" in error["errorMessage"]
+        "runtime nodejs24.x (function no-node): no working `node` on PATH" in error["errorMessage"]
     )
 
 
@@ -320,7 +320,7 @@ def test_another_python_runs_on_motobox_own_and_the_journal_says_so(
     [
         ("python3.11", {"index.py": "import nowhere\n"},
          "Unable to import module 'index': No module named 'nowhere'"),
-        ("nodejs20.x", {"index.js": "require('nowhere');\n"},
+        ("nodejs24.x", {"index.js": "require('nowhere');\n"},
          "Error: Cannot find module 'nowhere'"),
     ],
     ids=["python", "node"],
@@ -351,7 +351,7 @@ def test_code_from_s3_and_an_es_module_handler_that_imports_the_sdk(cloud: Cloud
     s3.put_object(Bucket="function-code", Key="esm.zip", Body=zipped({"app.mjs": module}))
     cloud.client("lambda").create_function(
         FunctionName="esm-from-s3",
-        Runtime="nodejs20.x",
+        Runtime="nodejs24.x",
         Role=role(cloud),
         Handler="app.handler",
         Code={"S3Bucket": "function-code", "S3Key": "esm.zip"},
