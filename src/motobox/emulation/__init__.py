@@ -44,6 +44,7 @@ FIXES: dict[str, tuple[Callable[[], None], ...]] = {
         cfn.fix_getatt_unmodelled,
         cfn.fix_network_deletion,
         cfn.fix_ingress_prefix_list,
+        cfn.fix_ssm_parameter,
         cfn.fix_empty_change_set,
         cfn.fix_stack_engine,
         status.fix_stack_resource_status,

@@ -1,7 +1,7 @@
 """Fixes of moto's CloudFormation (moto 5.2.5), applied when the gateway first hands a call to
 moto's CloudFormation (``emulation.FIXES["cloudformation"]``).
 
-Five are bugs that real templates hit; each test in ``tests/test_cfn_moto_fixes.py`` also
+Six are bugs that real templates hit; each test in ``tests/test_cfn_moto_fixes.py`` also
 runs moto's own function (kept as ``motobox_original`` on the fix) or looks at moto's own model
 and asserts the bug is still there, so the fix is dropped when moto mends it:
 
@@ -12,6 +12,7 @@ and asserts the bug is still there, so the fix is dropped when moto mends it:
     fix_network_deletion      route tables, gateways, addresses... that DeleteStack left behind,
                               so the VPC after them failed to delete
     fix_ingress_prefix_list   an ingress rule whose source is ``SourcePrefixListId``
+    fix_ssm_parameter         an ``AWS::SSM::Parameter`` without ``Name``, ``!GetAtt P.Value``
 
 The others put the stack engine (``engine``, ``changesets``) in place of moto's own stack
 life cycle; ``fix_empty_change_set`` is the fourth bug, the one change sets meet.
@@ -320,6 +321,56 @@ def fix_ingress_prefix_list() -> None:
 
     fixed: Any = classmethod(_mark(create_from_cloudformation_json, original))
     SecurityGroupIngress.create_from_cloudformation_json = fixed  # type: ignore[method-assign]
+
+
+def fix_ssm_parameter() -> None:
+    """``AWS::SSM::Parameter`` as CloudFormation has it: a generated name when the template
+    gives none, and the attributes ``Type`` and ``Value``.
+
+    moto 5.2.5 ``Parameter.create_from_cloudformation_json`` passes the ``Name`` property on
+    as it is, so a parameter without one fails with "'NoneType' object has no attribute
+    'lower'" (the name CloudFormation would generate, moto's ``resource_name``, is not used);
+    and the model has no ``get_cfn_attribute``, so ``!GetAtt Param.Value`` fails its stack
+    with an ``AttributeError``. Upstream: not reported to moto as of 5.2.5 (searched 2026-11).
+    Test: ``test_cfn_moto_fixes.py::test_getatt_on_an_ssm_parameter_without_a_name``.
+    """
+    from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+    from moto.ssm.models import Parameter
+
+    original = Parameter.create_from_cloudformation_json
+    if getattr(original, "motobox_original", None):
+        return
+    Parameter.motobox_own_names = tuple(vars(Parameter))  # type: ignore[attr-defined]
+
+    def create_from_cloudformation_json(
+        cls: Any,
+        resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
+        properties = cloudformation_json.get("Properties") or {}
+        if not properties.get("Name"):
+            cloudformation_json = {
+                **cloudformation_json,
+                "Properties": {**properties, "Name": resource_name},
+            }
+        return original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+
+    def get_cfn_attribute(self: Any, attribute_name: str) -> Any:
+        if attribute_name == "Value":
+            return self.value
+        if attribute_name == "Type":
+            return self.parameter_type
+        raise UnformattedGetAttTemplateException()
+
+    fixed: Any = classmethod(_mark(create_from_cloudformation_json, original))
+    Parameter.create_from_cloudformation_json = fixed  # type: ignore[method-assign]
+    Parameter.get_cfn_attribute = get_cfn_attribute  # type: ignore[attr-defined]
+    Parameter.has_cfn_attr = classmethod(  # type: ignore[assignment,method-assign]
+        lambda cls, attr: attr in ("Type", "Value")
+    )
 
 
 def fix_empty_change_set() -> None:
