@@ -26,7 +26,7 @@ Resources:
   Namer:
     Type: AWS::Lambda::Function
     Properties:
-      Runtime: nodejs20.x
+      Runtime: nodejs24.x
       Handler: index.handler
       Role: !GetAtt Role.Arn
       Code:
@@ -157,7 +157,7 @@ def test_a_node_custom_resource_is_deployed_through_a_change_set(tmp_path: Path)
     outputs = json.loads(after[: after.rindex("]") + 1])
     assert outputs == [{"OutputKey": "Name", "OutputValue": "motobox-create"}]
     (invocation,) = [r for r in records if r["kind"] == "lambda"]
-    assert invocation["status"] == "ok" and invocation["runtime"] == "nodejs20.x"
+    assert invocation["status"] == "ok" and invocation["runtime"] == "nodejs24.x"
 
 
 def test_a_custom_resource_in_a_runtime_the_host_lacks_fails_at_once(tmp_path: Path) -> None:

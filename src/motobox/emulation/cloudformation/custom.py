@@ -19,7 +19,10 @@ request's ``ResponseURL``.
            cloud's own port (``respond``, served by the control API). cfnresponse sends it with
            urllib3, which ignores HTTPS_PROXY: a real AWS host there would leave a sealed
            run, the cloud's port never does. No answer within the function's timeout plus
-           MARGIN seconds fails the resource with CloudFormation's words.
+           MARGIN seconds fails the resource with CloudFormation's words; so does an
+           invocation that ended without answering (LATE seconds after its end), at once:
+           Lambda freezes what a handler leaves running, so no answer can come later, and
+           CloudFormation would only say the same after its own wait (an hour by default).
         -> SUCCESS: the resource's physical id and ``Data`` (``Fn::GetAtt``);
            FAILED: CREATE_FAILED "Received response status [FAILED] from custom resource.
            Message returned: <Reason> (RequestId: ...)"
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -47,13 +51,23 @@ if TYPE_CHECKING:
 RESPONSE_PATH = "/_motobox/cfn-response/"
 #: Seconds waited beyond the function's own timeout for its answer.
 MARGIN = 10.0
+#: Seconds an answer may still take once the function's invocation has ended (a PUT the
+#: handler did not wait for).
+LATE = 2.0
 
 
 @dataclass
 class _Pending:
     request: dict[str, Any]
+    #: Set by the answer, or by the end of the function's invocation.
     done: threading.Event = field(default_factory=threading.Event)
     response: dict[str, Any] | None = None
+    #: The invocation's end (its ``Result``), when it ended before an answer came.
+    ended: Any = None
+
+    def end(self, result: Any) -> None:
+        self.ended = result
+        self.done.set()
 
 
 _pending: dict[str, _Pending] = {}
@@ -236,16 +250,24 @@ def _send(
     with _lock:
         _pending[token] = pending
     try:
-        failure = invoke_function(info, function, json.dumps(request).encode())
+        failure = invoke_function(info, function, json.dumps(request).encode(), pending.end)
         timeout = float(getattr(function, "timeout", 3) or 3) + MARGIN
         if failure is None:
             pending.done.wait(timeout)
+            late = time.monotonic() + LATE
+            while pending.response is None and pending.ended is not None:
+                if time.monotonic() >= late:
+                    break
+                time.sleep(0.05)
     finally:
         with _lock:
             _pending.pop(token, None)
     answered = pending.response
     if answered is None:
-        status = "TIMEOUT" if failure is None else "FAILED"
+        if failure is not None:
+            status = "FAILED"
+        else:
+            status = "TIMEOUT" if pending.ended is None else "NO_RESPONSE"
         _journal(run, logical_id, type_name, request_type, "function", status, None)
         if failure is not None:
             raise ResourceFailure(
@@ -323,10 +345,16 @@ def _function(service_token: str, account: str, region: str) -> Any:
         return None
 
 
-def invoke_function(info: RequestInfo, function: Any, payload: bytes) -> str | None:
+def invoke_function(
+    info: RequestInfo,
+    function: Any,
+    payload: bytes,
+    on_end: Callable[[Any], None] | None = None,
+) -> str | None:
     """Start ``function`` with ``payload`` as an asynchronous (Event) invocation, as
     CloudFormation does, through motobox's Lambda executor (``emulation.lambdas``); the words
-    of a failure that means no answer can come (a runtime this machine lacks), else None."""
+    of a failure that means no answer can come (a runtime this machine lacks), else None.
+    ``on_end`` gets the invocation's result when it has ended."""
     from motobox.emulation.lambdas import FunctionNotFound, invoke
 
     with carried(info):
@@ -337,6 +365,7 @@ def invoke_function(info: RequestInfo, function: Any, payload: bytes) -> str | N
                 function.function_arn,
                 payload,
                 invocation_type="Event",
+                on_done=on_end,
             )
         except FunctionNotFound as exc:
             return str(exc)
