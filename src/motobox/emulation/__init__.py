@@ -42,6 +42,7 @@ FIXES: dict[str, tuple[Callable[[], None], ...]] = {
         cfn.fix_yaml_dates,
         cfn.fix_getatt_unmodelled,
         cfn.fix_empty_change_set,
+        cfn.fix_missing_change_set,
         cfn.fix_stack_engine,
         status.fix_stack_resource_status,
         template_url.fix_template_url_bucket,
