@@ -237,6 +237,38 @@ def fix_missing_change_set() -> None:
     CloudFormationBackend.delete_change_set = _mark(delete_change_set, delete)  # type: ignore[method-assign]
 
 
+def fix_ssm_parameter_previous_value() -> None:
+    """``UsePreviousValue`` for a parameter of type ``AWS::SSM::Parameter::Value<...>`` reuses
+    the parameter's name, which CloudFormation resolves again.
+
+    moto 5.2.5 ``Stack.stack_parameters`` (what CreateChangeSet and UpdateStack read for
+    ``UsePreviousValue``) holds the values the names resolved to, so the update looks up an
+    SSM parameter named after the value ("30") and fails with ``AttributeError: 'NoneType'
+    object has no attribute 'value'``. Every CDK stack has such a parameter
+    (``BootstrapVersion``, default ``/cdk-bootstrap/hnb659fds/version``) and every
+    ``cdk deploy`` after the first passes it with ``UsePreviousValue``: the second deploy
+    ended UPDATE_FAILED. Upstream: not reported to moto as of 5.2.5 (searched 2026-11).
+    Test: ``test_cfn_changesets.py::test_an_ssm_parameter_keeps_its_name_for_use_previous_value``.
+    """
+    from moto.cloudformation.models import Stack
+
+    original = Stack.stack_parameters
+    if getattr(original.fget, "motobox_original", None):
+        return
+
+    def stack_parameters(self: Any) -> dict[str, Any]:
+        values = dict(original.fget(self))
+        declared = (getattr(self, "template_dict", None) or {}).get("Parameters") or {}
+        given = getattr(self.resource_map, "input_parameters", None) or {}
+        for key, slot in declared.items():
+            kind = str(slot.get("Type", "")) if isinstance(slot, dict) else ""
+            if key in values and kind.startswith("AWS::SSM::Parameter::Value<"):
+                values[key] = given.get(key, slot.get("Default"))
+        return values
+
+    Stack.stack_parameters = property(_mark(stack_parameters, original.fget))  # type: ignore[method-assign,assignment]
+
+
 def fix_stack_engine() -> None:
     """Stacks are made, updated and deleted by the engine (``engine`` module docstring)."""
     from moto.cloudformation import parsing
