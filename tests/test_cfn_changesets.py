@@ -201,4 +201,6 @@ def test_an_ssm_parameter_keeps_its_name_for_use_previous_value() -> None:
         attributes = cloud.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["All"])
         assert attributes["Attributes"]["VisibilityTimeout"] == "120"
         moto_stack = cloudformation_backends["123456789012"]["us-east-1"].get_stack("cdk")
-        assert moto_own(Stack.stack_parameters.fget)(moto_stack) == {"BootstrapVersion": "30"}
+        assert moto_own(Stack.__dict__["stack_parameters"].fget)(moto_stack) == {
+            "BootstrapVersion": "30"
+        }

@@ -252,7 +252,7 @@ def fix_ssm_parameter_previous_value() -> None:
     """
     from moto.cloudformation.models import Stack
 
-    original = Stack.stack_parameters
+    original: Any = Stack.__dict__["stack_parameters"]  # the property
     if getattr(original.fget, "motobox_original", None):
         return
 
@@ -266,7 +266,7 @@ def fix_ssm_parameter_previous_value() -> None:
                 values[key] = given.get(key, slot.get("Default"))
         return values
 
-    Stack.stack_parameters = property(_mark(stack_parameters, original.fget))  # type: ignore[method-assign,assignment]
+    Stack.stack_parameters = property(_mark(stack_parameters, original.fget))  # type: ignore[assignment]
 
 
 def fix_stack_engine() -> None:
