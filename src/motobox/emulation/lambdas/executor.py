@@ -35,6 +35,7 @@ import signal
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,7 +44,7 @@ from typing import Any
 from motobox.emulation.context import CloudContext, RequestInfo, carried, current
 from motobox.emulation.lambdas import runtimes
 from motobox.emulation.lambdas.workers import Pool, Worker, WorkerDied
-from motobox.emulation.lambdas.workspace import node_layer_paths, python_layer_paths
+from motobox.emulation.lambdas.workspace import Workspace, node_layer_paths, python_layer_paths
 
 HERE = Path(__file__).resolve().parent
 #: Lambda's init phase may take this long before the invocation's own Timeout starts.
@@ -109,10 +110,16 @@ def pool_for(cloud: CloudContext) -> Pool:
 
 
 def run(
-    fn: Any, payload: bytes, invocation_type: str = "RequestResponse", *, invoked_arn: str = ""
+    fn: Any,
+    payload: bytes,
+    invocation_type: str = "RequestResponse",
+    *,
+    invoked_arn: str = "",
+    on_done: Callable[[Result], None] | None = None,
 ) -> Result:
     """Invoke the moto function ``fn`` with ``payload`` (JSON) in the cloud of this thread's
-    request (``context.current()``)."""
+    request (``context.current()``). ``on_done``: called with an Event invocation's result
+    when it has run (in its background thread)."""
     request_id = str(uuid.uuid4())
     if invocation_type == "DryRun":
         return Result(204, b"", None, "", request_id, 0.0, "dry-run")
@@ -126,7 +133,7 @@ def run(
             return failed
         thread = threading.Thread(
             target=_in_background,
-            args=(info, fn, payload, request_id, invoked_arn),
+            args=(info, fn, payload, request_id, invoked_arn, on_done),
             name=f"motobox-lambda-event-{request_id[:8]}",
             daemon=True,
         )
@@ -143,10 +150,17 @@ def _lacks_runtime(info: RequestInfo, fn: Any) -> bool:
 
 
 def _in_background(
-    info: RequestInfo, fn: Any, payload: bytes, request_id: str, invoked_arn: str
+    info: RequestInfo,
+    fn: Any,
+    payload: bytes,
+    request_id: str,
+    invoked_arn: str,
+    on_done: Callable[[Result], None] | None,
 ) -> None:
     with carried(info):
-        _execute(info, fn, payload, request_id, "Event", invoked_arn)
+        result = _execute(info, fn, payload, request_id, "Event", invoked_arn)
+    if on_done is not None:
+        on_done(result)
 
 
 @dataclass
@@ -302,6 +316,8 @@ def _invoke(
         return worker, outcome, started
     # "error", or "init_error": the module did not import, and that process then exits
     error = frame.get("error") or {}
+    if frame["type"] == "init_error" and interpreter.language == "node":
+        error = _missing_node_sdk(error, pool.workspace(""))
     outcome.status, outcome.error_type = "error", error.get("errorType")
     outcome.payload = json.dumps(error).encode()
     outcome.extra_log = _error_line(error)
@@ -310,6 +326,23 @@ def _invoke(
     else:
         pool.give(worker)
     return worker, outcome, started
+
+
+def _missing_node_sdk(error: dict[str, Any], workspace: Workspace) -> dict[str, Any]:
+    """A Node.js function that cannot load ``@aws-sdk/*`` would load it on Lambda, whose
+    runtime ships the SDK: when motobox found none to give it, its error says how to."""
+    message = str(error.get("errorMessage") or "")
+    if workspace.node_sdk is not None or not re.search(
+        r"Cannot find (module|package) '@aws-sdk/", message
+    ):
+        return error
+    hint = (
+        " (motobox: Lambda's Node.js runtime ships the AWS SDK for JavaScript v3; motobox gives "
+        "functions the one in the first NODE_PATH folder holding @aws-sdk, else in the nearest "
+        "node_modules/@aws-sdk above the folder motobox started in, and found none: install "
+        "it there, e.g. npm install @aws-sdk/client-s3)"
+    )
+    return {**error, "errorMessage": message + hint}
 
 
 class _CodeProblem(Exception):
