@@ -74,6 +74,8 @@ step bootstrap ./node_modules/.bin/cdk bootstrap
 step deploy ./node_modules/.bin/cdk deploy --require-approval never --outputs-file out.json
 cat out.json; echo
 cloud deployed
+bucket=$(python3 -c 'import json; print(json.load(open("out.json"))["MotoboxCdk"]["BucketName"])')
+aws s3api put-object --bucket "$bucket" --key left-behind.txt --body cdk.json >/dev/null
 step diff ./node_modules/.bin/cdk diff -c variant=2
 step update ./node_modules/.bin/cdk deploy -c variant=2 --require-approval never \\
     --outputs-file out.json
@@ -212,7 +214,8 @@ def test_cdk_bootstraps_deploys_updates_diffs_and_destroys(tmp_path: Path, seale
     left = clouds["destroyed"]
     assert left["stacks"] == {"CDKToolkit": "CREATE_COMPLETE", "MotoboxCdk": "DELETE_COMPLETE"}
     assert (left["tables"], left["queues"], left["topics"]) == ([], [], [])
-    assert left["buckets"] == [staging]  # the bootstrap's, which CDK keeps
+    assert left["buckets"] == [staging]  # the bootstrap's, which CDK keeps; the app's bucket
+    # held left-behind.txt: the auto-delete custom resource emptied it before its deletion
     assert left["functions"] == []
 
     records = read_journal(tmp_path / "cloud.jsonl")
@@ -234,6 +237,13 @@ def test_cdk_bootstraps_deploys_updates_diffs_and_destroys(tmp_path: Path, seale
     assert any(
         r["operation"] == "PutObject" and r["params"]["Bucket"] == staging for r in calls
     )  # the template and the custom resource's code, published as assets
+    emptied = [
+        r["operation"]
+        for r in calls
+        if r["operation"] in ("DeleteObject", "DeleteObjects")
+        and r["params"].get("Bucket") == first["BucketName"]
+    ]
+    assert emptied, "the auto-delete custom resource did not empty the bucket"
     # The auto-delete custom resource ran on this machine's node, for create and delete.
     runs = [r for r in records if r["kind"] == "lambda"]
     assert [(r["runtime"].startswith("nodejs"), r["status"]) for r in runs] == [(True, "ok")] * 2
