@@ -420,7 +420,7 @@ def _lookup_function(cloud: Cloud, timeout: int = 3) -> None:
 def _answering(requests: list[dict[str, Any]], delay: float = 0.0) -> Any:
     """A function that answers as cfnresponse does: a PUT to the ResponseURL."""
 
-    def invoke(info: Any, function: Any, payload: bytes, *on_end: Any) -> None:
+    def invoke(info: Any, function: Any, payload: bytes, *_: Any) -> None:
         request = json.loads(payload)
         requests.append(request)
 

@@ -46,6 +46,8 @@ FIXES: dict[str, tuple[Callable[[], None], ...]] = {
         cfn.fix_ingress_prefix_list,
         cfn.fix_ssm_parameter,
         cfn.fix_empty_change_set,
+        cfn.fix_missing_change_set,
+        cfn.fix_ssm_parameter_previous_value,
         cfn.fix_stack_engine,
         status.fix_stack_resource_status,
         template_url.fix_template_url_bucket,

@@ -29,6 +29,9 @@ Public API, for other emulators (the CloudFormation engine's custom resources)::
     result.log_tail         the last 4 KB of the invocation's log
     result.request_id, result.duration_ms
 
+``on_done(result)`` is called when an Event invocation has run (from its thread): how a caller
+that waits for something else (a custom resource's answer) learns that none can come.
+
 ``invoke`` must run in a thread that has the request's context: the gateway's thread, or
 a thread of yours entered with ``with context.carried(info):`` where ``info`` is the
 ``context.current()`` of the request that started the work. Without one, the result is

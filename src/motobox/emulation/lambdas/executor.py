@@ -45,7 +45,7 @@ from typing import Any
 from motobox.emulation.context import CloudContext, RequestInfo, carried, current
 from motobox.emulation.lambdas import runtimes
 from motobox.emulation.lambdas.workers import Pool, Worker, WorkerDied
-from motobox.emulation.lambdas.workspace import node_layer_paths, python_layer_paths
+from motobox.emulation.lambdas.workspace import Workspace, node_layer_paths, python_layer_paths
 
 HERE = Path(__file__).resolve().parent
 #: Lambda's init phase may take this long before the invocation's own Timeout starts.
@@ -331,6 +331,8 @@ def _invoke(
         return worker, outcome, started
     # "error", or "init_error": the module did not import, and that process then exits
     error = frame.get("error") or {}
+    if frame["type"] == "init_error" and interpreter.language == "node":
+        error = _missing_node_sdk(error, pool.workspace(""))
     outcome.status, outcome.error_type = "error", error.get("errorType")
     outcome.payload = json.dumps(error).encode()
     outcome.extra_log = _error_line(error)
@@ -339,6 +341,23 @@ def _invoke(
     else:
         pool.give(worker)
     return worker, outcome, started
+
+
+def _missing_node_sdk(error: dict[str, Any], workspace: Workspace) -> dict[str, Any]:
+    """A Node.js function that cannot load ``@aws-sdk/*`` would load it on Lambda, whose
+    runtime ships the SDK: when motobox found none to give it, its error says how to."""
+    message = str(error.get("errorMessage") or "")
+    if workspace.node_sdk is not None or not re.search(
+        r"Cannot find (module|package) '@aws-sdk/", message
+    ):
+        return error
+    hint = (
+        " (motobox: Lambda's Node.js runtime ships the AWS SDK for JavaScript v3; motobox gives "
+        "functions the one in the first NODE_PATH folder holding @aws-sdk, else in the nearest "
+        "node_modules/@aws-sdk above the folder motobox started in, and found none: install "
+        "it there, e.g. npm install @aws-sdk/client-s3)"
+    )
+    return {**error, "errorMessage": message + hint}
 
 
 class _CodeProblem(Exception):
