@@ -96,8 +96,25 @@ tests/node/node_modules/.stamp: tests/node/package.json tests/node/package-lock.
 	@cd tests/node && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# AWS CDK v2 (the aws-cdk CLI, aws-cdk-lib, constructs) for tests/test_cdk_sam.py, with the
+# Node SDK's S3 client that Lambda's Node.js runtime would give CDK's auto-delete custom
+# resource (motobox gives functions the SDK it finds in the project: README, CDK and SAM).
+tests/cdk/node_modules/.stamp: tests/cdk/package.json tests/cdk/package-lock.json
+	@echo "==> npm ci in tests/cdk (AWS CDK v2)"
+	@cd tests/cdk && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# The SAM CLI in a virtualenv of its own: it pins its own boto3 (and much else).
+SAM_CLI_VERSION := 1.170.0
+$(TOOLS)/sam/.stamp:
+	@echo "==> installing the SAM CLI $(SAM_CLI_VERSION) into $(TOOLS)/sam"
+	@rm -rf $(TOOLS)/sam && $(PYTHON) -m venv $(TOOLS)/sam
+	@$(TOOLS)/sam/bin/pip install $(PIP_QUIET) 'aws-sam-cli==$(SAM_CLI_VERSION)' 2>&1 | grep -v '^WARNING: Location' || true
+	@$(TOOLS)/sam/bin/sam --version >/dev/null || { echo "error: the SAM CLI did not install; see the pip output above" >&2; exit 1; }
+	@touch $@
+
 tools: $(VENV)/.stamp toolcache $(TOOLS)/wheelhouse/.stamp $(TOOLS)/awscli/.stamp-any-user $(TOOLS)/any-user/.stamp $(TOOLS)/boto-old/.stamp tests/node/node_modules/.stamp \
-       $(MOTO_SUITE)/.stamp
+       $(MOTO_SUITE)/.stamp tests/cdk/node_modules/.stamp $(TOOLS)/sam/.stamp
 
 lint: $(VENV)/.stamp
 	@echo "==> ruff"
@@ -127,4 +144,4 @@ clean:
 	find . -name __pycache__ -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV) $(TOOLS) tests/node/node_modules
+	rm -rf $(VENV) $(TOOLS) tests/node/node_modules tests/cdk/node_modules

@@ -117,3 +117,90 @@ def test_the_sam_transform_is_expanded() -> None:
         assert function["Handler"] == "index.handler"
         # GetTemplate gives the template as written, with its Transform
         assert "AWS::Serverless::Function" in str(cfn.get_template(StackName="sam")["TemplateBody"])
+
+
+def test_a_missing_change_set_is_not_found_and_deletes_quietly() -> None:
+    """What AWS CDK waits for after deleting its previous run's change set (``cdk deploy``,
+    ``cdk diff``): DescribeChangeSet says ChangeSetNotFound; deleting one that is gone
+    succeeds. moto 5.2.5 answered ValidationError "Stack with id ... does not exist" and a
+    500 (UnboundLocalError); its own functions still do (the fix goes when moto mends them)."""
+    import botocore.exceptions
+    import pytest
+    from moto.cloudformation.exceptions import ValidationError
+    from moto.cloudformation.models import CloudFormationBackend
+
+    from test_cfn_moto_fixes import moto_own
+
+    with Cloud() as cloud:
+        cfn = cloud.client("cloudformation")
+        _change_set(cfn, "CREATE", "one")
+        cfn.execute_change_set(StackName="app", ChangeSetName="cs-create-one")
+        cfn.delete_change_set(StackName="app", ChangeSetName="cdk-deploy-change-set")
+        with pytest.raises(botocore.exceptions.ClientError) as caught:
+            cfn.describe_change_set(StackName="app", ChangeSetName="cdk-deploy-change-set")
+        error = caught.value.response
+        assert error["Error"]["Code"] == "ChangeSetNotFound"
+        assert error["ResponseMetadata"]["HTTPStatusCode"] == 404
+        assert type(caught.value).__name__ == "ChangeSetNotFoundException"
+        assert error["Error"]["Message"] == "ChangeSet [cdk-deploy-change-set] does not exist"
+        assert _change_set(cfn, "UPDATE", "two")["Status"] == "CREATE_COMPLETE"  # still there
+    from moto.cloudformation.models import cloudformation_backends
+
+    backend = cloudformation_backends["123456789012"]["us-east-1"]
+    with pytest.raises(UnboundLocalError):
+        moto_own(CloudFormationBackend.delete_change_set)(backend, "nothing-by-that-name")
+    with pytest.raises(ValidationError):
+        moto_own(CloudFormationBackend.describe_change_set)(backend, "nothing-by-that-name")
+
+
+SSM_TYPED = """
+Parameters:
+  BootstrapVersion:
+    Type: AWS::SSM::Parameter::Value<String>
+    Default: /cdk-bootstrap/hnb659fds/version
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+    Properties:
+      VisibilityTimeout: %s
+"""
+
+
+def test_an_ssm_parameter_keeps_its_name_for_use_previous_value() -> None:
+    """Every ``cdk deploy`` after the first passes the CDK's ``BootstrapVersion`` parameter
+    with UsePreviousValue: the update resolves the parameter's name again. moto 5.2.5 reused
+    the resolved value as the name (the second deploy ended UPDATE_FAILED), and its own
+    property still does."""
+    from moto.cloudformation.models import Stack, cloudformation_backends
+
+    from test_cfn_moto_fixes import moto_own
+
+    with Cloud() as cloud:
+        cloud.client("ssm").put_parameter(
+            Name="/cdk-bootstrap/hnb659fds/version", Value="30", Type="String"
+        )
+        cfn = cloud.client("cloudformation")
+        for kind, timeout, parameters in (
+            ("CREATE", 30, []),
+            ("UPDATE", 120, [{"ParameterKey": "BootstrapVersion", "UsePreviousValue": True}]),
+        ):
+            cfn.create_change_set(
+                StackName="cdk",
+                ChangeSetName=f"cs-{kind}",
+                ChangeSetType=kind,
+                TemplateBody=SSM_TYPED % timeout,
+                Parameters=parameters,
+            )
+            cfn.execute_change_set(StackName="cdk", ChangeSetName=f"cs-{kind}")
+            waiter = f"stack_{kind.lower()}_complete"
+            cfn.get_waiter(waiter).wait(StackName="cdk", WaiterConfig={"Delay": 1})
+        stack = cfn.describe_stacks(StackName="cdk")["Stacks"][0]
+        assert stack["StackStatus"] == "UPDATE_COMPLETE", stack.get("StackStatusReason")
+        assert stack["Parameters"] == [{"ParameterKey": "BootstrapVersion", "ParameterValue": "30"}]
+        url = cloud.client("sqs").list_queues()["QueueUrls"][0]
+        attributes = cloud.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["All"])
+        assert attributes["Attributes"]["VisibilityTimeout"] == "120"
+        moto_stack = cloudformation_backends["123456789012"]["us-east-1"].get_stack("cdk")
+        assert moto_own(Stack.__dict__["stack_parameters"].fget)(moto_stack) == {
+            "BootstrapVersion": "30"
+        }

@@ -238,6 +238,40 @@ def test_types_moto_does_not_model_are_stubbed_with_the_shapes_of_their_schemas(
         ]
 
 
+CONDITIONED = """
+Parameters:
+  WithAcl: {Type: String, Default: "no"}
+Conditions:
+  HasAcl: !Equals [!Ref WithAcl, "yes"]
+Resources:
+  Options:
+    Type: AWS::EC2::DHCPOptions
+    Properties: {DomainName: example.com}
+  Acl:
+    Type: AWS::EC2::NetworkAcl
+    Condition: HasAcl
+    Properties: {VpcId: vpc-12345678}
+  Queue:
+    Type: AWS::SQS::Queue
+"""
+
+
+def test_the_summary_counts_the_resources_the_stack_has_not_the_templates() -> None:
+    """quickstart-aws-vpc's stack with public subnets only has 11 resources; the summary said
+    "2 of 75": it counted every resource of the template, those whose condition is false
+    too."""
+    from motobox.emulation.cloudformation import summary
+
+    with Cloud() as cloud:
+        cfn = cloud.client("cloudformation")
+        cfn.create_stack(StackName="cond", TemplateBody=CONDITIONED)
+        assert _status(cfn, "cond")["StackStatus"] == "CREATE_COMPLETE"
+        assert len(cfn.list_stack_resources(StackName="cond")["StackResourceSummaries"]) == 2
+        assert summary.lines(cloud.journal.records) == [
+            "stack cond: 1 of 2 resources not emulated by moto: AWS::EC2::DHCPOptions"
+        ]
+
+
 def test_strict_mode_fails_what_moto_does_not_model() -> None:
     with Cloud(strict=True) as cloud:
         cfn = cloud.client("cloudformation")
@@ -386,7 +420,7 @@ def _lookup_function(cloud: Cloud, timeout: int = 3) -> None:
 def _answering(requests: list[dict[str, Any]], delay: float = 0.0) -> Any:
     """A function that answers as cfnresponse does: a PUT to the ResponseURL."""
 
-    def invoke(info: Any, function: Any, payload: bytes) -> None:
+    def invoke(info: Any, function: Any, payload: bytes, *_: Any) -> None:
         request = json.loads(payload)
         requests.append(request)
 
@@ -476,6 +510,29 @@ def test_no_answer_within_the_functions_timeout_fails_the_resource() -> None:
             "CloudFormation did not receive a response from your Custom Resource. "
             "Please check your logs for requestId ["
         )
+
+
+def test_a_function_that_ends_without_answering_fails_the_resource_when_it_ends() -> None:
+    """quickstart-aws-acm-certificate's function answers with ``botocore.vendored.requests``,
+    which botocore no longer has: its answer never left, and each stack waited the function's
+    Timeout (900 s) plus MARGIN before it failed. A function's invocation ends before
+    CloudFormation could hear from it (Lambda freezes what it leaves running), so the
+    resource fails when the invocation ends, with CloudFormation's words."""
+    with Cloud() as cloud:
+        _lookup_function(cloud, timeout=300)  # its handler returns None, answering nothing
+        cfn = cloud.client("cloudformation")
+        cfn.create_stack(StackName="mute", TemplateBody=CUSTOM, OnFailure="DO_NOTHING")
+        with pytest.raises(botocore.exceptions.WaiterError, match="CREATE_FAILED"):
+            cfn.get_waiter("stack_create_complete").wait(
+                StackName="mute", WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+            )
+        (failed,) = [e for e in _events(cfn, "mute") if e[:2] == ("Lookup", "CREATE_FAILED")]
+        assert failed[2].startswith(
+            "CloudFormation did not receive a response from your Custom Resource. "
+            "Please check your logs for requestId ["
+        )
+        (record,) = [r for r in cloud.journal.records if r.get("event") == "custom-resource"]
+        assert (record["answered_by"], record["status"]) == ("function", "NO_RESPONSE")
 
 
 def test_the_summary_names_a_stack_still_in_progress_and_the_journal_fits_its_schema() -> None:

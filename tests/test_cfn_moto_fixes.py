@@ -131,3 +131,221 @@ def test_getatt_on_an_unmodelled_type_in_outputs() -> None:
         assert stack["StackStatus"] == "CREATE_COMPLETE"
         (output,) = stack["Outputs"]
         assert output["OutputValue"].startswith("arn:aws:acm:us-east-1:123456789012:")
+
+
+CUSTOM_GETATT = """
+Resources:
+  Certificate:
+    Type: AWS::CloudFormation::CustomResource
+    Properties:
+      ServiceToken: !Sub "arn:aws:lambda:${AWS::Region}:${AWS::AccountId}:function:issuer"
+Outputs:
+  CertificateArn:
+    Value: !GetAtt Certificate.Arn
+"""
+
+
+def test_getatt_on_a_custom_resource_of_the_long_type_name_in_outputs(tmp_path: Any) -> None:
+    """``AWS::CloudFormation::CustomResource`` takes any attribute, as ``Custom::*`` does (its
+    provider schema lists only ``Id``): quickstart-aws-acm-certificate's output
+    ``!GetAtt ACMCertificateDNS.Arn`` was refused at CreateStack."""
+    scenario = tmp_path / "issuer.yaml"
+    scenario.write_text(
+        "rules:\n"
+        "  - match: {resource_type: AWS::CloudFormation::CustomResource}\n"
+        "    custom_resource: {status: SUCCESS, data: {Arn: 'arn:aws:acm:us-east-1:1:c/x'}}\n"
+    )
+    with Cloud(scenarios=[scenario]) as cloud:
+        cfn = cloud.client("cloudformation")
+        cfn.create_stack(StackName="cert", TemplateBody=CUSTOM_GETATT)
+        stack = cfn.describe_stacks(StackName="cert")["Stacks"][0]
+        assert stack["StackStatus"] == "CREATE_COMPLETE"
+        assert stack["Outputs"][0]["OutputValue"] == "arn:aws:acm:us-east-1:1:c/x"
+
+
+NETWORK = """
+Resources:
+  VPC:
+    Type: AWS::EC2::VPC
+    Properties: {CidrBlock: 10.0.0.0/16}
+  Gateway:
+    Type: AWS::EC2::InternetGateway
+  Attachment:
+    Type: AWS::EC2::VPCGatewayAttachment
+    Properties: {VpcId: !Ref VPC, InternetGatewayId: !Ref Gateway}
+  Public:
+    Type: AWS::EC2::Subnet
+    Properties: {VpcId: !Ref VPC, CidrBlock: 10.0.0.0/24}
+  Private:
+    Type: AWS::EC2::Subnet
+    Properties: {VpcId: !Ref VPC, CidrBlock: 10.0.1.0/24}
+  PublicRoutes:
+    Type: AWS::EC2::RouteTable
+    Properties: {VpcId: !Ref VPC}
+  DefaultRoute:
+    Type: AWS::EC2::Route
+    DependsOn: Attachment
+    Properties:
+      {RouteTableId: !Ref PublicRoutes, DestinationCidrBlock: 0.0.0.0/0, GatewayId: !Ref Gateway}
+  PublicAssociation:
+    Type: AWS::EC2::SubnetRouteTableAssociation
+    Properties: {SubnetId: !Ref Public, RouteTableId: !Ref PublicRoutes}
+  NatAddress:
+    Type: AWS::EC2::EIP
+    DependsOn: Attachment
+    Properties: {Domain: vpc}
+  Nat:
+    Type: AWS::EC2::NatGateway
+    Properties: {AllocationId: !GetAtt NatAddress.AllocationId, SubnetId: !Ref Public}
+  PrivateRoutes:
+    Type: AWS::EC2::RouteTable
+    Properties: {VpcId: !Ref VPC}
+  NatRoute:
+    Type: AWS::EC2::Route
+    Properties:
+      {RouteTableId: !Ref PrivateRoutes, DestinationCidrBlock: 0.0.0.0/0, NatGatewayId: !Ref Nat}
+  PrivateAssociation:
+    Type: AWS::EC2::SubnetRouteTableAssociation
+    Properties: {SubnetId: !Ref Private, RouteTableId: !Ref PrivateRoutes}
+  Group:
+    Type: AWS::EC2::SecurityGroup
+    Properties: {GroupDescription: ssh, VpcId: !Ref VPC}
+  Ssh:
+    Type: AWS::EC2::SecurityGroupIngress
+    Properties:
+      {GroupId: !Ref Group, IpProtocol: tcp, FromPort: 22, ToPort: 22, CidrIp: 10.0.0.0/16}
+"""
+
+
+def test_deleting_a_stack_deletes_its_network() -> None:
+    """quickstart-aws-vpc: every stack ended DELETE_FAILED, "The vpc vpc-... has dependencies
+    and cannot be deleted", because moto deleted none of the route tables, routes,
+    associations, gateways, NAT gateways and addresses before it."""
+    from moto.ec2.models.route_tables import RouteTable
+
+    with Cloud() as cloud:
+        cfn, ec2 = cloud.client("cloudformation"), cloud.client("ec2")
+        before = {
+            "tables": len(ec2.describe_route_tables()["RouteTables"]),
+            "groups": len(ec2.describe_security_groups()["SecurityGroups"]),
+        }
+        cfn.create_stack(StackName="net", TemplateBody=NETWORK)
+        stack_id = cfn.describe_stacks(StackName="net")["Stacks"][0]["StackId"]
+        assert cfn.describe_stacks(StackName="net")["Stacks"][0]["StackStatus"] == (
+            "CREATE_COMPLETE"
+        )
+        cfn.delete_stack(StackName="net")
+        stack = cfn.describe_stacks(StackName=stack_id)["Stacks"][0]
+        assert (stack["StackStatus"], stack.get("StackStatusReason")) == ("DELETE_COMPLETE", None)
+        assert len(ec2.describe_route_tables()["RouteTables"]) == before["tables"]
+        assert len(ec2.describe_security_groups()["SecurityGroups"]) == before["groups"]
+        assert ec2.describe_internet_gateways()["InternetGateways"] == []
+        assert ec2.describe_addresses()["Addresses"] == []
+        nat_states = [n["State"] for n in ec2.describe_nat_gateways()["NatGateways"]]
+        assert nat_states == ["deleted"]
+    # moto's own models still cannot be deleted by CloudFormation (drop the fix when this fails)
+    assert getattr(RouteTable.delete_from_cloudformation_json, "__isabstractmethod__", False)
+
+
+PREFIX_LIST_INGRESS = """
+Resources:
+  Group:
+    Type: AWS::EC2::SecurityGroup
+    Properties: {GroupDescription: ssh}
+  Ssh:
+    Type: AWS::EC2::SecurityGroupIngress
+    Properties:
+      GroupId: !GetAtt Group.GroupId
+      SourcePrefixListId: !GetAtt Offices.PrefixListId
+      IpProtocol: tcp
+      FromPort: 22
+      ToPort: 22
+  Offices:
+    Type: AWS::EC2::PrefixList
+    Properties:
+      PrefixListName: offices
+      AddressFamily: IPv4
+      MaxEntries: 2
+      Entries: [{Cidr: 10.1.0.0/16}]
+"""
+
+
+def test_an_ingress_rule_from_a_prefix_list() -> None:
+    """quickstart-linux-bastion's prefix-list-access test: ``SourcePrefixListId`` is a source
+    of its own, and moto 5.2.5's ``SecurityGroupIngress`` asserts that a CIDR or a group is
+    given (``AssertionError`` with no message, the rule CREATE_FAILED)."""
+    from moto.ec2.models.security_groups import SecurityGroupIngress
+
+    with Cloud() as cloud:
+        cfn, ec2 = cloud.client("cloudformation"), cloud.client("ec2")
+        cfn.create_stack(StackName="pl", TemplateBody=PREFIX_LIST_INGRESS)
+        stack = cfn.describe_stacks(StackName="pl")["Stacks"][0]
+        assert (stack["StackStatus"], stack.get("StackStatusReason")) == ("CREATE_COMPLETE", None)
+        physical = {
+            r["LogicalResourceId"]: r["PhysicalResourceId"]
+            for r in cfn.list_stack_resources(StackName="pl")["StackResourceSummaries"]
+        }
+        (group,) = ec2.describe_security_groups(GroupIds=[physical["Group"]])["SecurityGroups"]
+        assert [p["PrefixListIds"] for p in group["IpPermissions"]] == [
+            [{"PrefixListId": physical["Offices"]}]
+        ]
+        stack_id = stack["StackId"]
+        cfn.delete_stack(StackName="pl")
+        assert cfn.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"] == (
+            "DELETE_COMPLETE"
+        )
+    with pytest.raises(AssertionError):  # moto's own (upstream still broken)
+        moto_own(SecurityGroupIngress.create_from_cloudformation_json)(
+            "Ssh",
+            {"Properties": {"GroupId": "sg-1", "SourcePrefixListId": "pl-1", "IpProtocol": "tcp"}},
+            "123456789012",
+            "us-east-1",
+        )
+
+
+PARAMETER_GETATT = """
+Resources:
+  Image:
+    Type: AWS::SSM::Parameter
+    Properties:
+      Type: String
+      Value: ami-0123456789abcdef0
+Outputs:
+  ImageId:
+    Value: !GetAtt Image.Value
+  ImageType:
+    Value: !GetAtt Image.Type
+"""
+
+
+def test_getatt_on_an_ssm_parameter_without_a_name() -> None:
+    """``AWS::SSM::Parameter`` has the attributes ``Type`` and ``Value``; moto 5.2.5's model has
+    no ``get_cfn_attribute``, so an output ``!GetAtt Param.Value`` failed its stack with
+    "AttributeError: 'Parameter' object has no attribute 'get_cfn_attribute'" (the quickstart
+    fixture's ImageId). A parameter without ``Name`` gets a generated one, as CloudFormation
+    gives it; moto passed None on and failed with "'NoneType' object has no attribute
+    'lower'"."""
+    from moto.ssm.models import Parameter
+
+    with Cloud() as cloud:
+        cfn = cloud.client("cloudformation")
+        cfn.create_stack(StackName="param", TemplateBody=PARAMETER_GETATT)
+        stack = cfn.describe_stacks(StackName="param")["Stacks"][0]
+        assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
+        assert {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]} == {
+            "ImageId": "ami-0123456789abcdef0",
+            "ImageType": "String",
+        }
+        (name,) = [p["Name"] for p in cloud.client("ssm").describe_parameters()["Parameters"]]
+        assert name.startswith("param-Image-")
+    assert "get_cfn_attribute" not in vars(moto_own_class(Parameter))  # upstream still lacks it
+    with pytest.raises(AttributeError, match="'NoneType' object has no attribute 'lower'"):
+        moto_own(Parameter.create_from_cloudformation_json)(
+            "param-Image-1", {"Properties": {"Type": "String", "Value": "v"}}, "1" * 12, "eu-west-3"
+        )
+
+
+def moto_own_class(model: type) -> type:
+    """The model as moto defines it: a fix that adds methods keeps moto's set of names in
+    ``motobox_own_names``."""
+    return type("own", (), dict.fromkeys(getattr(model, "motobox_own_names", vars(model))))

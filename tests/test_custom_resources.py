@@ -26,7 +26,7 @@ Resources:
   Namer:
     Type: AWS::Lambda::Function
     Properties:
-      Runtime: nodejs20.x
+      Runtime: nodejs24.x
       Handler: index.handler
       Role: !GetAtt Role.Arn
       Code:
@@ -157,7 +157,7 @@ def test_a_node_custom_resource_is_deployed_through_a_change_set(tmp_path: Path)
     outputs = json.loads(after[: after.rindex("]") + 1])
     assert outputs == [{"OutputKey": "Name", "OutputValue": "motobox-create"}]
     (invocation,) = [r for r in records if r["kind"] == "lambda"]
-    assert invocation["status"] == "ok" and invocation["runtime"] == "nodejs20.x"
+    assert invocation["status"] == "ok" and invocation["runtime"] == "nodejs24.x"
 
 
 def test_a_custom_resource_in_a_runtime_the_host_lacks_fails_at_once(tmp_path: Path) -> None:
@@ -175,3 +175,110 @@ def test_a_custom_resource_in_a_runtime_the_host_lacks_fails_at_once(tmp_path: P
     assert "java21" in thing[1], thing
     (invocation,) = [r for r in records if r["kind"] == "lambda"]
     assert invocation["status"] == "unavailable"  # at once: no wait for the function
+
+
+BY_HOST_NAME_TEMPLATE = """
+Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {Version: "2012-10-17", Statement: []}
+  Answerer:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: nodejs20.x
+      Handler: index.handler
+      Timeout: 5
+      Role: !GetAtt Role.Arn
+      Code:
+        ZipFile: |
+          // As AWS CDK's provider framework answers: https, the URL's host name and path only.
+          const https = require("https");
+          const url = require("url");
+          exports.handler = async (event) => {
+            const parsed = url.parse(event.ResponseURL);
+            const body = JSON.stringify({
+              Status: "SUCCESS", PhysicalResourceId: "by-host-name", StackId: event.StackId,
+              RequestId: event.RequestId, LogicalResourceId: event.LogicalResourceId,
+              Data: {Host: parsed.hostname},
+            });
+            await new Promise((resolve, reject) => {
+              const request = https.request(
+                {hostname: parsed.hostname, path: parsed.path, method: "PUT",
+                 headers: {"content-type": "", "content-length": Buffer.byteLength(body)}},
+                (response) => { response.resume(); response.on("end", resolve); });
+              request.on("error", reject);
+              request.end(body);
+            });
+          };
+  Answer:
+    Type: Custom::ByHostName
+    Properties:
+      ServiceToken: !GetAtt Answerer.Arn
+Outputs:
+  Host: {Value: !GetAtt Answer.Host}
+"""
+
+THROWS_TEMPLATE = """
+Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {Version: "2012-10-17", Statement: []}
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.11
+      Handler: index.handler
+      Timeout: 30
+      Role: !GetAtt Role.Arn
+      Code:
+        ZipFile: |
+          def handler(event, context):
+              raise RuntimeError("no answer today")
+  Thing:
+    Type: Custom::Thing
+    Properties:
+      ServiceToken: !GetAtt Fn.Arn
+"""
+
+
+def test_a_node_handler_answering_https_by_host_name_is_heard(tmp_path: Path) -> None:
+    """AWS CDK's custom resource handlers (S3 auto-delete, the Provider framework) PUT their
+    answer with ``https.request({hostname, path})``: port 443, whatever the URL says. Node
+    functions get an AWS-shaped ResponseURL, which reaches the cloud through the egress proxy
+    (the Node.js runtime's agent). Before, the answer went to 127.0.0.1:443 (ECONNREFUSED)
+    and the resource failed after the function's timeout."""
+    code, output, records = _deploy(
+        tmp_path, BY_HOST_NAME_TEMPLATE, "--capabilities CAPABILITY_IAM"
+    )
+    assert code == 0 and "deploy-exit=0" in output, output[-3000:]
+    after = output[output.index("deploy-exit=") :].split("\n", 1)[1]
+    outputs = json.loads(after[: after.rindex("]") + 1])
+    host = "cloudformation-custom-resource-response-useast1.s3.us-east-1.amazonaws.com"
+    assert outputs == [{"OutputKey": "Host", "OutputValue": host}]
+    (invocation,) = [r for r in records if r["kind"] == "lambda"]
+    assert invocation["status"] == "ok", invocation
+    assert not [r for r in records if r["kind"] == "egress"]  # the cloud answered, not egress
+
+
+def test_a_function_that_throws_before_answering_fails_its_resource_at_once(
+    tmp_path: Path,
+) -> None:
+    """motobox does not retry Event invocations, so a function that ends in an error without
+    answering never will: the resource fails when the invocation ends, with its error, not
+    after the function's timeout with "did not receive a response"."""
+    failed = (
+        "StackEvents[?ResourceStatus==`CREATE_FAILED`].[LogicalResourceId,ResourceStatusReason]"
+    )
+    code, output, records = _deploy(
+        tmp_path, THROWS_TEMPLATE, "--capabilities CAPABILITY_IAM", then=failed
+    )
+    assert "deploy-exit=255" in output, output[-3000:]
+    after = output[output.index("deploy-exit=") :].split("\n", 1)[1]
+    (thing,) = json.loads(after[: after.rindex("]") + 1])
+    assert thing[0] == "Thing"
+    assert thing[1].startswith("Received no response from custom resource: the function "), thing
+    assert "failed before it answered: RuntimeError: no answer today" in thing[1], thing
+    (invocation,) = [r for r in records if r["kind"] == "lambda"]
+    assert invocation["status"] == "error"

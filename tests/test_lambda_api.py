@@ -47,7 +47,7 @@ TEMPLATE = {
             "Type": "AWS::Lambda::Function",
             "Properties": {
                 "FunctionName": "node-inline",
-                "Runtime": "nodejs20.x",
+                "Runtime": "nodejs24.x",
                 "Handler": "index.handler",
                 "Role": {"Fn::GetAtt": ["Role", "Arn"]},
                 "Code": {"ZipFile": NODE_INLINE},
@@ -175,7 +175,7 @@ def test_a_node_handler_without_promise_or_callback_ends_when_idle(cloud: Cloud)
         "node-idle",
         {"index.js": "exports.handler = function (event) {\n"
                      "  setTimeout(() => console.log('later', event.n), 50);\n};\n"},
-        runtime="nodejs20.x",
+        runtime="nodejs24.x",
     )  # fmt: skip
     first, second = invoke(cloud, "node-idle", {"n": 1}), invoke(cloud, "node-idle", {"n": 2})
     assert first["Payload"] is None and second["Payload"] is None

@@ -87,7 +87,7 @@ exports.handler = async (event, context) => {
 
 RUNTIMES = {
     "python": ("python3.11", {"index.py": PYTHON}),
-    "node": ("nodejs20.x", {"index.js": NODE}),
+    "node": ("nodejs24.x", {"index.js": NODE}),
 }
 
 
@@ -290,12 +290,12 @@ def test_a_container_image_and_a_missing_node_fail_with_the_reason(
     lam.create_function(FunctionName="an-image", Role=role(cloud), PackageType="Image", Code=image)
     error = invoke(cloud, "an-image")["Payload"]
     assert "container image, which needs Docker" in error["errorMessage"]
-    create(cloud, "no-node", {"index.js": NODE}, runtime="nodejs20.x")
+    create(cloud, "no-node", {"index.js": NODE}, runtime="nodejs24.x")
     monkeypatch.setenv("PATH", os.path.dirname(sys.executable))  # a PATH without node
     error = invoke(cloud, "no-node")["Payload"]
     assert error["errorType"] == "Motobox.RuntimeUnavailable"
     assert (
-        "runtime nodejs20.x (function no-node): no working `node` on PATH" in error["errorMessage"]
+        "runtime nodejs24.x (function no-node): no working `node` on PATH" in error["errorMessage"]
     )
 
 
@@ -320,7 +320,7 @@ def test_another_python_runs_on_motobox_own_and_the_journal_says_so(
     [
         ("python3.11", {"index.py": "import nowhere\n"},
          "Unable to import module 'index': No module named 'nowhere'"),
-        ("nodejs20.x", {"index.js": "require('nowhere');\n"},
+        ("nodejs24.x", {"index.js": "require('nowhere');\n"},
          "Error: Cannot find module 'nowhere'"),
     ],
     ids=["python", "node"],
@@ -351,7 +351,7 @@ def test_code_from_s3_and_an_es_module_handler_that_imports_the_sdk(cloud: Cloud
     s3.put_object(Bucket="function-code", Key="esm.zip", Body=zipped({"app.mjs": module}))
     cloud.client("lambda").create_function(
         FunctionName="esm-from-s3",
-        Runtime="nodejs20.x",
+        Runtime="nodejs24.x",
         Role=role(cloud),
         Handler="app.handler",
         Code={"S3Bucket": "function-code", "S3Key": "esm.zip"},
@@ -359,3 +359,42 @@ def test_code_from_s3_and_an_es_module_handler_that_imports_the_sdk(cloud: Cloud
     answer = invoke(cloud, "esm-from-s3")
     assert "FunctionError" not in answer, answer["Payload"]
     assert answer["Payload"] == "123456789012"
+
+
+OWN_LOG = """
+import time
+import boto3
+
+logs = boto3.client("logs")
+
+
+def handler(event, context):
+    message = "waiting for events for request_id %s to propagate" % context.aws_request_id
+    print(message)
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        found = logs.filter_log_events(
+            logGroupName=context.log_group_name,
+            logStreamNames=[context.log_stream_name],
+            filterPattern='"%s"' % message,
+        )["events"]
+        if found:
+            return {"found": True}
+        time.sleep(0.2)
+    return {"found": False}
+"""
+
+
+def test_a_function_reads_its_own_log_lines_while_it_runs(cloud: Cloud) -> None:
+    """Lambda streams what a function prints to CloudWatch Logs as it prints it:
+    quickstart-aws-acm-certificate's function waits for its own line before it answers a
+    Delete; when the log was written only at the end, it waited until its timeout."""
+    create(cloud, "own-log", {"index.py": OWN_LOG}, timeout=30)
+    assert invoke(cloud, "own-log", {})["Payload"] == {"found": True}
+    [record] = runs(cloud, "own-log")
+    events = cloud.client("logs").filter_log_events(logGroupName="/aws/lambda/own-log")["events"]
+    messages = [e["message"] for e in events]
+    assert messages[0].startswith(f"START RequestId: {record['request_id']}")
+    assert messages[1].startswith("waiting for events for request_id ")
+    assert messages[-2] == f"END RequestId: {record['request_id']}"
+    assert messages[-1].startswith(f"REPORT RequestId: {record['request_id']}")

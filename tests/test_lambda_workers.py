@@ -51,7 +51,7 @@ def cloud() -> Iterator[Cloud]:
 
 @pytest.mark.parametrize(
     "runtime, files",
-    [("python3.11", {"index.py": COUNTER}), ("nodejs20.x", {"index.js": NODE_COUNTER})],
+    [("python3.11", {"index.py": COUNTER}), ("nodejs24.x", {"index.js": NODE_COUNTER})],
     ids=["python", "node"],
 )
 def test_a_warm_worker_keeps_module_state_until_it_crashes(
@@ -155,7 +155,7 @@ def test_layers_are_on_the_path_as_on_lambda(cloud: Cloud) -> None:
            "def handler(e, c):\n    return greeting.GREETING\n"})  # fmt: skip
     lam.update_function_configuration(FunctionName="with-py-layer", Layers=[py])
     create(cloud, "with-js-layer", {"index.js": "const g = require('greeting');\n"
-           "exports.handler = async () => g;\n"}, runtime="nodejs20.x")  # fmt: skip
+           "exports.handler = async () => g;\n"}, runtime="nodejs24.x")  # fmt: skip
     lam.update_function_configuration(FunctionName="with-js-layer", Layers=[js])
     assert invoke(cloud, "with-py-layer")["Payload"] == "from a python layer"
     assert invoke(cloud, "with-js-layer")["Payload"] == "from a node layer"

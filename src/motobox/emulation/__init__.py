@@ -10,7 +10,8 @@
                             fixes of moto's CloudFormation bugs, forced failures
                             (``fail_stack``) and the fixes that make every read agree
     lambdas                 Lambda functions run on this machine's Python and Node.js, not
-                            Docker (also applied with CloudFormation, which creates functions)
+                            Docker, and runtimes AWS no longer accepts are refused (also
+                            applied with CloudFormation, which creates functions)
     ec2                     Availability Zones as AWS lists them, and Fn::GetAZs agreeing
 
 Each fix is a small function whose docstring names the moto behaviour it corrects (moto is
@@ -42,14 +43,20 @@ FIXES: dict[str, tuple[Callable[[], None], ...]] = {
         cfn.fix_novalue_in_lists,
         cfn.fix_yaml_dates,
         cfn.fix_getatt_unmodelled,
+        cfn.fix_network_deletion,
+        cfn.fix_ingress_prefix_list,
+        cfn.fix_ssm_parameter,
         cfn.fix_empty_change_set,
+        cfn.fix_missing_change_set,
+        cfn.fix_ssm_parameter_previous_value,
         cfn.fix_stack_engine,
         status.fix_stack_resource_status,
         template_url.fix_template_url_bucket,
         lambdas.fix_lambda_execution,
+        lambdas.fix_runtime_lifecycle,
         ec2.fix_get_azs,
     ),
-    "lambda": (lambdas.fix_lambda_execution,),
+    "lambda": (lambdas.fix_lambda_execution, lambdas.fix_runtime_lifecycle),
 }
 _lock = threading.Lock()
 _done: set[str] = set()

@@ -15,11 +15,18 @@ request's ``ResponseURL``.
                  (``invoke_function``: one adapter, so the Lambda executor can take over)
              nothing: a ServiceToken that is no Lambda function of this cloud (an SNS
                  topic) is not emulated: stubbed, or CREATE_FAILED in strict mode
-        -> the wait: the answer arrives as ``PUT /_motobox/cfn-response/<token>`` on the
-           cloud's own port (``respond``, served by the control API). cfnresponse sends it with
-           urllib3, which ignores HTTPS_PROXY: a real AWS host there would leave a sealed
-           run, the cloud's port never does. No answer within the function's timeout plus
-           MARGIN seconds fails the resource with CloudFormation's words.
+        -> the wait: the answer arrives as ``PUT /_motobox/cfn-response/<token>``
+           (``respond``, served by the control API) at the ResponseURL the function got
+           (``response_url``): the cloud's own port for Python functions (cfnresponse sends
+           with urllib3, which ignores HTTPS_PROXY: a real AWS host there would leave an
+           unsealed run, the cloud's port never does); an AWS-shaped https host for Node.js
+           functions, whose handlers (AWS CDK's) send to port 443 of the URL's host name.
+           No answer within the function's timeout plus MARGIN seconds fails the resource
+           with CloudFormation's words; so does an invocation that ended without answering,
+           at once (one that failed) or LATE seconds after its end (one that returned): Lambda
+           freezes what a handler leaves running and motobox does not retry Event
+           invocations, so no answer can come later, and CloudFormation would only say the
+           same after its own wait (an hour by default).
         -> SUCCESS: the resource's physical id and ``Data`` (``Fn::GetAtt``);
            FAILED: CREATE_FAILED "Received response status [FAILED] from custom resource.
            Message returned: <Reason> (RequestId: ...)"
@@ -31,6 +38,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -47,13 +55,28 @@ if TYPE_CHECKING:
 RESPONSE_PATH = "/_motobox/cfn-response/"
 #: Seconds waited beyond the function's own timeout for its answer.
 MARGIN = 10.0
+#: Seconds an answer may still take once the function's invocation has ended (a PUT the
+#: handler did not wait for).
+LATE = 2.0
 
 
 @dataclass
 class _Pending:
     request: dict[str, Any]
+    #: Set by the answer, or by the end of the function's invocation.
     done: threading.Event = field(default_factory=threading.Event)
     response: dict[str, Any] | None = None
+    #: The invocation ended before an answer came (``end``).
+    ended: bool = False
+    #: Why no answer can come: the invocation ended in an error without answering.
+    failure: str | None = None
+
+    def end(self, result: Any) -> None:
+        """The function's invocation ended (its ``lambdas.Result``)."""
+        self.ended = True
+        if result.status != "ok":
+            self.failure = _failure_words(result)
+        self.done.set()
 
 
 _pending: dict[str, _Pending] = {}
@@ -232,20 +255,27 @@ def _send(
             stub["PhysicalResourceId"] = old.physical_resource_id
         return made(stub, "stub", stubbed=True)
 
+    request["ResponseURL"] = response_url(endpoint, token, run.region, function)
     pending = _Pending(request)
     with _lock:
         _pending[token] = pending
     try:
-        failure = invoke_function(info, function, json.dumps(request).encode())
+        failure = invoke_function(info, function, json.dumps(request).encode(), pending.end)
         timeout = float(getattr(function, "timeout", 3) or 3) + MARGIN
         if failure is None:
             pending.done.wait(timeout)
+            if pending.response is None and pending.ended and pending.failure is None:
+                late = time.monotonic() + LATE  # it returned: a last answer may be on its way
+                while pending.response is None and time.monotonic() < late:
+                    time.sleep(0.05)
+            failure = None if pending.response is not None else pending.failure
     finally:
         with _lock:
             _pending.pop(token, None)
     answered = pending.response
     if answered is None:
-        status = "TIMEOUT" if failure is None else "FAILED"
+        status = "NO_RESPONSE" if pending.ended else "TIMEOUT"
+        status = "FAILED" if failure is not None else status
         _journal(run, logical_id, type_name, request_type, "function", status, None)
         if failure is not None:
             raise ResourceFailure(
@@ -264,6 +294,21 @@ def _send(
     )
     _check(answered, request_id)
     return made(answered, "function")
+
+
+def response_url(endpoint: str, token: str, region: str, function: Any) -> str:
+    """Where ``function`` PUTs its answer. Python's ``cfnresponse`` (urllib3) and motobox's
+    ``cfn-response`` use the URL's own scheme and port: the cloud's address, reachable sealed
+    or not. Node.js handlers written for AWS (AWS CDK's provider framework among them) take
+    the host name alone and send HTTPS to port 443, as CloudFormation's pre-signed S3 URLs
+    allow: they get such a host, which a sealed run resolves to motobox's 443 and an unsealed
+    one reaches through the egress proxy (the Node.js runtime's agent, ``bootstrap.js``); the
+    egress control hands AWS hosts to the cloud, whose control API answers the path."""
+    if not str(getattr(function, "run_time", "") or "").startswith("nodejs"):
+        return f"{endpoint}{RESPONSE_PATH}{token}"
+    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    bucket = f"cloudformation-custom-resource-response-{region.replace('-', '')}"
+    return f"https://{bucket}.s3.{region}.{suffix}{RESPONSE_PATH}{token}"
 
 
 def _check(response: Mapping[str, Any], request_id: str) -> None:
@@ -323,10 +368,16 @@ def _function(service_token: str, account: str, region: str) -> Any:
         return None
 
 
-def invoke_function(info: RequestInfo, function: Any, payload: bytes) -> str | None:
+def invoke_function(
+    info: RequestInfo,
+    function: Any,
+    payload: bytes,
+    on_end: Callable[[Any], None] | None = None,
+) -> str | None:
     """Start ``function`` with ``payload`` as an asynchronous (Event) invocation, as
     CloudFormation does, through motobox's Lambda executor (``emulation.lambdas``); the words
-    of a failure that means no answer can come (a runtime this machine lacks), else None."""
+    of a failure that means no answer can come (a runtime this machine lacks), else None.
+    ``on_end`` gets the invocation's result (``lambdas.Result``) when it has ended."""
     from motobox.emulation.lambdas import FunctionNotFound, invoke
 
     with carried(info):
@@ -337,13 +388,21 @@ def invoke_function(info: RequestInfo, function: Any, payload: bytes) -> str | N
                 function.function_arn,
                 payload,
                 invocation_type="Event",
+                on_done=on_end,
             )
         except FunctionNotFound as exc:
             return str(exc)
     if result.status in ("queued", "ok"):
         return None
+    return _failure_words(result)
+
+
+def _failure_words(result: Any) -> str:
     error = result.error or {}
-    return str(error.get("errorMessage") or result.payload.decode("utf-8", "replace"))
+    words = str(error.get("errorMessage") or result.payload.decode("utf-8", "replace"))
+    if error.get("errorType"):
+        words = f"{error['errorType']}: {words}"
+    return words
 
 
 # -- the answer's way back -------------------------------------------------------------------

@@ -275,12 +275,20 @@ class StackRun:
         self.stack.stack_status_reason = reason
         if reason and ("FAILED" in status or "ROLLBACK" in status):
             self.failure = self.failure or reason
-        template_resources = (self.stack.template_dict or {}).get("Resources") or {}
         self._journal_stack(
             status=status,
-            resources=len(template_resources),
+            resources=self._resource_count(),
             **({"reason": reason} if reason else {}),
         )
+
+    def _resource_count(self) -> int:
+        """The resources the stack has: the template's, less those whose condition is
+        false."""
+        resources = (self.stack.template_dict or {}).get("Resources") or {}
+        try:
+            return sum(1 for r in resources.values() if self._active(r))
+        except Exception:  # conditions that cannot be evaluated: the stack failed on them
+            return len(resources)
 
     # -- creating ------------------------------------------------------------------------
     @property
@@ -802,9 +810,24 @@ class StackRun:
 
 def _reason(logical_id: str, type_name: str, exc: BaseException) -> str:
     message = getattr(exc, "message", None) or str(exc)
+    code = _service_error_code(exc)
+    if code is not None:  # the service refused, as AWS would: not a failure of moto
+        return f"{logical_id} ({type_name}): {code}: {message}"
     return (
         f"{logical_id} ({type_name}): moto {moto_version()} failed: {type(exc).__name__}: {message}"
     )
+
+
+def _service_error_code(exc: BaseException) -> str | None:
+    """The AWS error code when ``exc`` is a client error moto models (a 4xx answer)."""
+    from moto.core.exceptions import ServiceException, _RESTError
+
+    if isinstance(exc, ServiceException):
+        return str(exc.code)
+    status = getattr(exc, "code", None)
+    if isinstance(exc, _RESTError) and isinstance(status, int) and 400 <= status < 500:
+        return str(getattr(exc, "error_type", "") or type(exc).__name__)
+    return None
 
 
 def _physical_id(instance: Any) -> str:

@@ -1,13 +1,18 @@
 """Fixes of moto's CloudFormation (moto 5.2.5), applied when the gateway first hands a call to
 moto's CloudFormation (``emulation.FIXES["cloudformation"]``).
 
-Three are bugs that real templates hit; each test in ``tests/test_cfn_moto_fixes.py`` also
-runs moto's own function (kept as ``motobox_original`` on the fix) and asserts the bug is still
-there, so the fix is dropped when moto mends it:
+Six are bugs that real templates hit; each test in ``tests/test_cfn_moto_fixes.py`` also
+runs moto's own function (kept as ``motobox_original`` on the fix) or looks at moto's own model
+and asserts the bug is still there, so the fix is dropped when moto mends it:
 
     fix_novalue_in_lists      ``!If [cond, value, !Ref AWS::NoValue]`` inside a list
     fix_yaml_dates            an unquoted ``Version: 2012-10-17`` read as a date
-    fix_getatt_unmodelled     ``Fn::GetAtt`` in Outputs on a type moto does not model
+    fix_getatt_unmodelled     ``Fn::GetAtt`` in Outputs on a type moto does not model (and on
+                              ``AWS::CloudFormation::CustomResource``)
+    fix_network_deletion      route tables, gateways, addresses... that DeleteStack left behind,
+                              so the VPC after them failed to delete
+    fix_ingress_prefix_list   an ingress rule whose source is ``SourcePrefixListId``
+    fix_ssm_parameter         an ``AWS::SSM::Parameter`` without ``Name``, ``!GetAtt P.Value``
 
 The others put the stack engine (``engine``, ``changesets``) in place of moto's own stack
 life cycle; ``fix_empty_change_set`` is the fourth bug, the one change sets meet.
@@ -102,13 +107,17 @@ def fix_getatt_unmodelled() -> None:
     ``AttributeError`` inside CreateStack, no stack registered, a 500 for the program. Here
     such a type's attributes are its schema's read-only properties (the stub answers them),
     and an attribute the schema does not have is CloudFormation's template error.
+    ``AWS::CloudFormation::CustomResource`` takes any attribute, as ``Custom::*`` does (its
+    schema lists only ``Id``; quickstart-aws-acm-certificate reads ``.Arn``).
     Upstream: not reported to moto as of 5.2.5 (searched 2026-11).
-    Test: ``test_cfn_moto_fixes.py::test_getatt_on_an_unmodelled_type_in_outputs``.
+    Tests: ``test_cfn_moto_fixes.py::test_getatt_on_an_unmodelled_type_in_outputs``,
+    ``::test_getatt_on_a_custom_resource_of_the_long_type_name_in_outputs``.
     """
     from moto.cloudformation import parsing
     from moto.cloudformation.exceptions import UnsupportedAttribute, ValidationError
 
     from motobox.emulation.cloudformation import stubs
+    from motobox.emulation.cloudformation.engine import CUSTOM
 
     original = parsing.ResourceMap.validate_outputs
     if getattr(original, "motobox_original", None):
@@ -142,7 +151,9 @@ def fix_getatt_unmodelled() -> None:
             type_name = resource["Type"]
             known = type_name.startswith("Custom::") or type_name in parsing.get_model_map()
             model = parsing.resource_class_from_type(type_name) if known else None
-            if model is not None:
+            if type_name == CUSTOM:
+                ok = True  # any attribute of the function's Data, as for Custom::*
+            elif model is not None:
                 ok = model.has_cfn_attr(attr)
             else:
                 schema = stubs.schema(type_name, self._region_name)
@@ -159,6 +170,207 @@ def _schema_has(schema: dict[str, Any], attr: str) -> bool:
         for pointer in schema.get("readOnlyProperties") or []
     }
     return attr in read_only or attr.split(".")[0] in (schema.get("properties") or {})
+
+
+def fix_network_deletion() -> None:
+    """Deleting a stack deletes the network resources it made.
+
+    moto 5.2.5 gives ``AWS::EC2::RouteTable``, ``Route``, ``SubnetRouteTableAssociation``,
+    ``InternetGateway``, ``VPCGatewayAttachment``, ``NatGateway``, ``EIP``,
+    ``SecurityGroupIngress``, ``VPCEndpoint``, ``VPNGateway`` and ``FlowLog`` neither a
+    ``delete`` nor a ``delete_from_cloudformation_json``, so ``ResourceMap._delete_resource``
+    does nothing for them: each got ``DELETE_COMPLETE`` and stayed, and the VPC after them failed
+    with "The vpc vpc-... has dependencies and cannot be deleted" (moto counts the route tables
+    left in it). Every stack of quickstart-aws-vpc ended ``DELETE_FAILED``, and so does any
+    stack with a VPC and a route table under plain moto. Each model here gets the ``delete``
+    that ``_delete_resource`` calls first, made of moto's own EC2 backend calls; the engine
+    deletes in reverse dependency order, so an association goes before its route table and an
+    attachment before its gateway. Upstream: not reported to moto as of 5.2.5 (searched
+    2026-11). Test: ``test_cfn_moto_fixes.py::test_deleting_a_stack_deletes_its_network``.
+    """
+    from moto.ec2.models import ec2_backends
+    from moto.ec2.models.elastic_ip_addresses import ElasticAddress
+    from moto.ec2.models.flow_logs import FlowLogs
+    from moto.ec2.models.internet_gateways import InternetGateway
+    from moto.ec2.models.nat_gateways import NatGateway
+    from moto.ec2.models.route_tables import Route, RouteTable
+    from moto.ec2.models.security_groups import SecurityGroupIngress
+    from moto.ec2.models.subnets import SubnetRouteTableAssociation
+    from moto.ec2.models.vpcs import VPCEndPoint
+    from moto.ec2.models.vpn_gateway import VPCGatewayAttachment, VpnGateway
+
+    def route(self: Any, ec2: Any) -> None:
+        prefix_list = getattr(self, "destination_prefix_list", None)
+        ec2.delete_route(
+            self.route_table.id,
+            self.destination_cidr_block,
+            self.destination_ipv6_cidr_block,
+            prefix_list.id if prefix_list is not None else None,
+        )
+
+    def attachment(self: Any, ec2: Any) -> None:
+        if str(self.gateway_id).startswith("vgw-"):
+            ec2.detach_vpn_gateway(self.gateway_id, self.vpc_id)
+        else:
+            ec2.detach_internet_gateway(self.gateway_id, self.vpc_id)
+
+    def address(self: Any, ec2: Any) -> None:
+        if self.allocation_id:
+            ec2.release_address(allocation_id=self.allocation_id)
+        else:
+            ec2.release_address(address=self.public_ip)
+
+    def ingress(self: Any, ec2: Any) -> None:
+        # the same rule moto's create_from_cloudformation_json authorized
+        properties = self.properties
+        source = {
+            key: properties[name]
+            for key, name in (
+                ("GroupId", "SourceSecurityGroupId"),
+                ("GroupName", "SourceSecurityGroupName"),
+            )
+            if properties.get(name)
+        }
+        cidr = properties.get("CidrIp")
+        ec2.revoke_security_group_ingress(
+            group_name_or_id=self.security_group.id,
+            ip_protocol=properties.get("IpProtocol"),
+            from_port=properties.get("FromPort"),
+            to_port=properties.get("ToPort"),
+            ip_ranges=[{"CidrIp": cidr, "Description": properties.get("Description")}]
+            if cidr
+            else [],
+            source_groups=[source] if source else [],
+            prefix_list_ids=[{"PrefixListId": properties["SourcePrefixListId"]}]
+            if properties.get("SourcePrefixListId")
+            else None,
+        )
+
+    deletions: dict[type, Any] = {
+        RouteTable: lambda self, ec2: ec2.delete_route_table(self.id),
+        Route: route,
+        SubnetRouteTableAssociation: lambda self, ec2: ec2.subnet_associations.pop(
+            f"{self.route_table_id}:{self.subnet_id}", None
+        ),
+        InternetGateway: lambda self, ec2: ec2.delete_internet_gateway(self.id),
+        VPCGatewayAttachment: attachment,
+        NatGateway: lambda self, ec2: ec2.delete_nat_gateway(self.id),
+        ElasticAddress: address,
+        SecurityGroupIngress: ingress,
+        VPCEndPoint: lambda self, ec2: ec2.delete_vpc_endpoints([self.id]),
+        VpnGateway: lambda self, ec2: ec2.delete_vpn_gateway(self.id),
+        FlowLogs: lambda self, ec2: ec2.delete_flow_logs([self.id]),
+    }
+    for model, deletion in deletions.items():
+        if "delete" in vars(model):
+            continue  # applied already, or moto has its own
+
+        def delete(self: Any, account_id: str, region_name: str, _deletion: Any = deletion) -> None:
+            _deletion(self, ec2_backends[account_id][region_name])
+
+        model.delete = _mark(delete, None)  # type: ignore[attr-defined]
+
+
+def fix_ingress_prefix_list() -> None:
+    """An ``AWS::EC2::SecurityGroupIngress`` may take its source from ``SourcePrefixListId``.
+
+    moto 5.2.5 ``SecurityGroupIngress.create_from_cloudformation_json`` asserts that a CIDR or
+    a source group is given, so a rule whose only source is a prefix list fails with an
+    ``AssertionError`` that has no message (quickstart-linux-bastion's ``prefix-list-access``
+    test). Such a rule is authorized here with moto's own call, its prefix list as the
+    source. Upstream: not reported to moto as of 5.2.5 (searched 2026-11).
+    Test: ``test_cfn_moto_fixes.py::test_an_ingress_rule_from_a_prefix_list``.
+    """
+    from moto.ec2.models import ec2_backends
+    from moto.ec2.models.security_groups import SecurityGroupIngress
+
+    original = SecurityGroupIngress.create_from_cloudformation_json
+    if getattr(original, "motobox_original", None):
+        return
+    sources = ("CidrIp", "CidrIpv6", "SourceSecurityGroupId", "SourceSecurityGroupName")
+
+    def create_from_cloudformation_json(
+        cls: Any,
+        resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
+        properties = cloudformation_json["Properties"]
+        prefix_list = properties.get("SourcePrefixListId")
+        if not prefix_list or any(properties.get(name) for name in sources):
+            return original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        ec2 = ec2_backends[account_id][region_name]
+        if properties.get("GroupId"):
+            (group,) = ec2.describe_security_groups(group_ids=[properties["GroupId"]])
+        else:
+            (group,) = ec2.describe_security_groups(groupnames=[properties.get("GroupName")])
+        source = {"PrefixListId": prefix_list}
+        if properties.get("Description"):
+            source["Description"] = properties["Description"]
+        ec2.authorize_security_group_ingress(
+            group_name_or_id=group.id,
+            ip_protocol=properties.get("IpProtocol"),
+            from_port=properties.get("FromPort"),
+            to_port=properties.get("ToPort"),
+            ip_ranges=[],
+            prefix_list_ids=[source],
+        )
+        return cls(group, properties)
+
+    fixed: Any = classmethod(_mark(create_from_cloudformation_json, original))
+    SecurityGroupIngress.create_from_cloudformation_json = fixed  # type: ignore[method-assign]
+
+
+def fix_ssm_parameter() -> None:
+    """``AWS::SSM::Parameter`` as CloudFormation has it: a generated name when the template
+    gives none, and the attributes ``Type`` and ``Value``.
+
+    moto 5.2.5 ``Parameter.create_from_cloudformation_json`` passes the ``Name`` property on
+    as it is, so a parameter without one fails with "'NoneType' object has no attribute
+    'lower'" (the name CloudFormation would generate, moto's ``resource_name``, is not used);
+    and the model has no ``get_cfn_attribute``, so ``!GetAtt Param.Value`` fails its stack
+    with an ``AttributeError``. Upstream: not reported to moto as of 5.2.5 (searched 2026-11).
+    Test: ``test_cfn_moto_fixes.py::test_getatt_on_an_ssm_parameter_without_a_name``.
+    """
+    from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+    from moto.ssm.models import Parameter
+
+    original = Parameter.create_from_cloudformation_json
+    if getattr(original, "motobox_original", None):
+        return
+    Parameter.motobox_own_names = tuple(vars(Parameter))  # type: ignore[attr-defined]
+
+    def create_from_cloudformation_json(
+        cls: Any,
+        resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
+        properties = cloudformation_json.get("Properties") or {}
+        if not properties.get("Name"):
+            cloudformation_json = {
+                **cloudformation_json,
+                "Properties": {**properties, "Name": resource_name},
+            }
+        return original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+
+    def get_cfn_attribute(self: Any, attribute_name: str) -> Any:
+        if attribute_name == "Value":
+            return self.value
+        if attribute_name == "Type":
+            return self.parameter_type
+        raise UnformattedGetAttTemplateException()
+
+    fixed: Any = classmethod(_mark(create_from_cloudformation_json, original))
+    Parameter.create_from_cloudformation_json = fixed  # type: ignore[method-assign]
+    Parameter.get_cfn_attribute = get_cfn_attribute  # type: ignore[attr-defined]
+    Parameter.has_cfn_attr = classmethod(  # type: ignore[assignment,method-assign]
+        lambda cls, attr: attr in ("Type", "Value")
+    )
 
 
 def fix_empty_change_set() -> None:
@@ -187,6 +399,86 @@ def fix_empty_change_set() -> None:
             del self._validate_different_update
 
     CloudFormationResponse.create_change_set = _mark(create_change_set, original)  # type: ignore[method-assign]
+
+
+def _change_set_not_found(name: str) -> Exception:
+    """moto's error for the model's ``ChangeSetNotFoundException`` (code ChangeSetNotFound,
+    HTTP 404: moto's serializer reads both from the model)."""
+    from moto.cloudformation.exceptions import CloudFormationError
+
+    return CloudFormationError("ChangeSetNotFoundException", f"ChangeSet [{name}] does not exist")
+
+
+def fix_missing_change_set() -> None:
+    """A change set that does not exist is ``ChangeSetNotFound`` (404) to DescribeChangeSet,
+    and deleting it succeeds.
+
+    moto 5.2.5 ``CloudFormationBackend.describe_change_set`` raises ``ValidationError "Stack
+    with id NAME does not exist"`` and ``delete_change_set`` an ``UnboundLocalError`` (a 500,
+    which SDKs retry) for a name it does not hold. CloudFormation answers
+    ``ChangeSetNotFoundException`` and deletes a missing change set of an existing stack
+    without complaint. AWS CDK relies on both: ``cdk deploy`` and ``cdk diff`` delete the
+    change set of their previous run, then wait until DescribeChangeSet says
+    ChangeSetNotFound, so a second ``cdk deploy`` failed with "Stack with id
+    cdk-deploy-change-set does not exist" and ``cdk diff`` could not make its change set.
+    Upstream: not reported to moto as of 5.2.5 (searched 2026-11).
+    Test: ``test_cfn_changesets.py::test_a_missing_change_set_is_not_found_and_deletes_quietly``.
+    """
+    from moto.cloudformation.models import CloudFormationBackend
+
+    describe = CloudFormationBackend.describe_change_set
+    if getattr(describe, "motobox_original", None):
+        return
+    delete = CloudFormationBackend.delete_change_set
+
+    def held(self: Any, name: str) -> bool:
+        return name in self.change_sets or any(
+            cs.change_set_name == name for cs in self.change_sets.values()
+        )
+
+    def describe_change_set(self: Any, change_set_name: str) -> Any:
+        if not held(self, change_set_name):
+            raise _change_set_not_found(change_set_name)
+        return describe(self, change_set_name)
+
+    def delete_change_set(self: Any, change_set_name: str) -> None:
+        if held(self, change_set_name):
+            delete(self, change_set_name)
+
+    CloudFormationBackend.describe_change_set = _mark(describe_change_set, describe)  # type: ignore[method-assign]
+    CloudFormationBackend.delete_change_set = _mark(delete_change_set, delete)  # type: ignore[method-assign]
+
+
+def fix_ssm_parameter_previous_value() -> None:
+    """``UsePreviousValue`` for a parameter of type ``AWS::SSM::Parameter::Value<...>`` reuses
+    the parameter's name, which CloudFormation resolves again.
+
+    moto 5.2.5 ``Stack.stack_parameters`` (what CreateChangeSet and UpdateStack read for
+    ``UsePreviousValue``) holds the values the names resolved to, so the update looks up an
+    SSM parameter named after the value ("30") and fails with ``AttributeError: 'NoneType'
+    object has no attribute 'value'``. Every CDK stack has such a parameter
+    (``BootstrapVersion``, default ``/cdk-bootstrap/hnb659fds/version``) and every
+    ``cdk deploy`` after the first passes it with ``UsePreviousValue``: the second deploy
+    ended UPDATE_FAILED. Upstream: not reported to moto as of 5.2.5 (searched 2026-11).
+    Test: ``test_cfn_changesets.py::test_an_ssm_parameter_keeps_its_name_for_use_previous_value``.
+    """
+    from moto.cloudformation.models import Stack
+
+    original: Any = Stack.__dict__["stack_parameters"]  # the property
+    if getattr(original.fget, "motobox_original", None):
+        return
+
+    def stack_parameters(self: Any) -> dict[str, Any]:
+        values = dict(original.fget(self))
+        declared = (getattr(self, "template_dict", None) or {}).get("Parameters") or {}
+        given = getattr(self.resource_map, "input_parameters", None) or {}
+        for key, slot in declared.items():
+            kind = str(slot.get("Type", "")) if isinstance(slot, dict) else ""
+            if key in values and kind.startswith("AWS::SSM::Parameter::Value<"):
+                values[key] = given.get(key, slot.get("Default"))
+        return values
+
+    Stack.stack_parameters = property(_mark(stack_parameters, original.fget))  # type: ignore[assignment]
 
 
 def fix_stack_engine() -> None:

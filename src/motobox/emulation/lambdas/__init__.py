@@ -20,7 +20,7 @@ Public API, for other emulators (the CloudFormation engine's custom resources)::
     from motobox.emulation.lambdas import invoke, Result, FunctionNotFound
 
     result = invoke(account, region, "my-function" or its ARN, b'{"RequestType": "Create"}',
-                    invocation_type="RequestResponse", qualifier=None)
+                    invocation_type="RequestResponse", qualifier=None, on_done=None)
     result.status_code      200 (RequestResponse), 202 (Event), 204 (DryRun)
     result.payload          bytes: the handler's result as JSON, or the error document
     result.function_error   "Unhandled" when the function failed, else None
@@ -28,6 +28,9 @@ Public API, for other emulators (the CloudFormation engine's custom resources)::
     result.status           ok, error, timeout, crash, unavailable, queued, dry-run
     result.log_tail         the last 4 KB of the invocation's log
     result.request_id, result.duration_ms
+
+``on_done(result)`` is called when an Event invocation has run (from its thread): how a caller
+that waits for something else (a custom resource's answer) learns that none can come.
 
 ``invoke`` must run in a thread that has the request's context: the gateway's thread, or
 a thread of yours entered with ``with context.carried(info):`` where ``info`` is the
@@ -38,7 +41,9 @@ runtime this machine lacks is ``status="unavailable"`` at once, with ``errorType
 ``Motobox.RuntimeUnavailable`` and a message naming the runtime and what to do; a timeout is
 ``Sandbox.Timedout`` with "Task timed out after N.NN seconds". A RequestResponse invocation
 returns when the function has answered (at most its Timeout, plus 10 s for a new worker's
-init), so a caller waiting for a custom resource's answer knows when to give up.
+init), so a caller waiting for a custom resource's answer knows when to give up; an Event
+invocation calls ``on_done(result)`` when it has ended in the background, so such a caller
+knows at once that no answer can come any more.
 
 Inline code: Python functions ``import cfnresponse`` (moto zips AWS's module beside inline
 code); Node.js functions ``require("cfn-response")`` (``cfn_response.js``: AWS's behaviour,
@@ -54,10 +59,13 @@ variables for the cloud in its role's account.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from motobox.emulation.lambdas.executor import Result
+from motobox.emulation.lambdas.lifecycle import fix_runtime_lifecycle
 from motobox.emulation.lambdas.moto_hook import fix_lambda_execution
 
-__all__ = ["FunctionNotFound", "Result", "fix_lambda_execution", "invoke"]
+__all__ = ["FunctionNotFound", "Result", "fix_lambda_execution", "fix_runtime_lifecycle", "invoke"]
 
 
 class FunctionNotFound(LookupError):
@@ -72,6 +80,7 @@ def invoke(
     *,
     invocation_type: str = "RequestResponse",
     qualifier: str | None = None,
+    on_done: Callable[[Result], None] | None = None,
 ) -> Result:
     """Invoke a function of moto's ``account``/``region`` (see the module docstring)."""
     from moto.awslambda.utils import get_backend
@@ -86,4 +95,4 @@ def invoke(
             f"{f' (qualifier {qualifier})' if qualifier else ''} in account {account}, "
             f"region {region}: {getattr(exc, 'message', exc)}"
         ) from None
-    return executor.run(fn, payload or b"{}", invocation_type)
+    return executor.run(fn, payload or b"{}", invocation_type, on_done=on_done)

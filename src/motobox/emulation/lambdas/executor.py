@@ -14,7 +14,8 @@
                        -> a ``Result``, a ``"kind": "lambda"`` journal record, and the log
                           (START, output, END, REPORT lines) in moto's CloudWatch Logs under
                           /aws/lambda/NAME, one stream per worker as Lambda has one per
-                          execution environment
+                          execution environment, each line written as the function prints
+                          it (``_LiveLog``)
 
 The function's environment: ``CloudContext.env(account, region)`` for the account of the
 function's role (the cloud's endpoint, that account's keys, the run's CA and egress proxy),
@@ -35,6 +36,7 @@ import signal
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,7 +45,7 @@ from typing import Any
 from motobox.emulation.context import CloudContext, RequestInfo, carried, current
 from motobox.emulation.lambdas import runtimes
 from motobox.emulation.lambdas.workers import Pool, Worker, WorkerDied
-from motobox.emulation.lambdas.workspace import node_layer_paths, python_layer_paths
+from motobox.emulation.lambdas.workspace import Workspace, node_layer_paths, python_layer_paths
 
 HERE = Path(__file__).resolve().parent
 #: Lambda's init phase may take this long before the invocation's own Timeout starts.
@@ -109,10 +111,16 @@ def pool_for(cloud: CloudContext) -> Pool:
 
 
 def run(
-    fn: Any, payload: bytes, invocation_type: str = "RequestResponse", *, invoked_arn: str = ""
+    fn: Any,
+    payload: bytes,
+    invocation_type: str = "RequestResponse",
+    *,
+    invoked_arn: str = "",
+    on_done: Callable[[Result], None] | None = None,
 ) -> Result:
     """Invoke the moto function ``fn`` with ``payload`` (JSON) in the cloud of this thread's
-    request (``context.current()``)."""
+    request (``context.current()``). ``on_done`` gets an Event invocation's ``Result`` when
+    it has ended in the background (not when it fails at once: that is the answer)."""
     request_id = str(uuid.uuid4())
     if invocation_type == "DryRun":
         return Result(204, b"", None, "", request_id, 0.0, "dry-run")
@@ -126,7 +134,7 @@ def run(
             return failed
         thread = threading.Thread(
             target=_in_background,
-            args=(info, fn, payload, request_id, invoked_arn),
+            args=(info, fn, payload, request_id, invoked_arn, on_done),
             name=f"motobox-lambda-event-{request_id[:8]}",
             daemon=True,
         )
@@ -143,10 +151,17 @@ def _lacks_runtime(info: RequestInfo, fn: Any) -> bool:
 
 
 def _in_background(
-    info: RequestInfo, fn: Any, payload: bytes, request_id: str, invoked_arn: str
+    info: RequestInfo,
+    fn: Any,
+    payload: bytes,
+    request_id: str,
+    invoked_arn: str,
+    on_done: Callable[[Result], None] | None = None,
 ) -> None:
     with carried(info):
-        _execute(info, fn, payload, request_id, "Event", invoked_arn)
+        result = _execute(info, fn, payload, request_id, "Event", invoked_arn)
+    if on_done is not None:
+        on_done(result)
 
 
 @dataclass
@@ -175,6 +190,7 @@ def _execute(
     account = _role_account(fn)
     worker: Worker | None = None
     interpreter_name = None
+    live = _LiveLog(fn, request_id)
     if cloud is None:
         outcome = _unavailable(
             f"function {fn.function_name} was invoked outside a motobox cloud (no request "
@@ -191,7 +207,15 @@ def _execute(
             else:
                 interpreter_name = found.name
                 worker, outcome, started = _invoke(
-                    pool_for(cloud), fn, found, base_env, payload, request_id, invoked_arn, started
+                    pool_for(cloud),
+                    fn,
+                    found,
+                    base_env,
+                    payload,
+                    request_id,
+                    invoked_arn,
+                    started,
+                    live,
                 )
         except Exception as exc:  # motobox's own failure: an answer, never a hang
             message = f"motobox failed to run function {fn.function_name}: {exc!r}"
@@ -203,8 +227,10 @@ def _execute(
             )
     duration_ms = (time.monotonic() - started) * 1000
     log = _log_lines(fn, request_id, outcome, duration_ms)
-    stream = worker.about.get("stream") if worker else None
-    _write_logs(fn, stream or _stream_name(fn), log)
+    if live.stream is not None:  # START and the output are there already
+        live.finish(_log_end(fn, request_id, outcome, duration_ms))
+    else:
+        _write_logs(fn, _stream_name(fn), log)
     output = outcome.output.decode("utf-8", "replace")
     if cloud is not None:
         cloud.journal.append(
@@ -250,9 +276,11 @@ def _invoke(
     request_id: str,
     invoked_arn: str,
     started: float,
+    live: _LiveLog,
 ) -> tuple[Worker | None, _Outcome, float]:
     """Run one invocation in a warm or new worker; the worker (None when none started), the
-    outcome, and when the invocation proper started (after a new worker's init)."""
+    outcome, and when the invocation proper started (after a new worker's init). What the
+    function prints reaches its log as it prints it (``live``)."""
     identity, key = _keys(fn, interpreter)
     worker = pool.take(identity, key)
     outcome = _Outcome("ok", b"", cold=worker is None)
@@ -267,6 +295,7 @@ def _invoke(
         except RuntimeError as exc:  # the cloud is stopping
             return None, _unavailable(str(exc)), started
     timeout = float(fn.timeout or 3)
+    live.start(str(worker.about.get("stream") or _stream_name(fn)))
     worker.send(
         {
             "id": request_id,
@@ -278,12 +307,12 @@ def _invoke(
     output = bytearray()
     try:
         deadline = time.monotonic() + INIT_LIMIT_S + timeout if outcome.cold else started + timeout
-        frame, printed = worker.read_frame(deadline)
+        frame, printed = worker.read_frame(deadline, live.feed)
         output += printed
         if frame is not None and frame["type"] == "ready":  # a new worker's init is done
             outcome.init_ms = float(frame.get("init_ms") or 0.0)
             started = time.monotonic()
-            frame, printed = worker.read_frame(started + timeout)
+            frame, printed = worker.read_frame(started + timeout, live.feed)
             output += printed
     except WorkerDied as died:
         pool.retire(worker)
@@ -302,6 +331,8 @@ def _invoke(
         return worker, outcome, started
     # "error", or "init_error": the module did not import, and that process then exits
     error = frame.get("error") or {}
+    if frame["type"] == "init_error" and interpreter.language == "node":
+        error = _missing_node_sdk(error, pool.workspace(""))
     outcome.status, outcome.error_type = "error", error.get("errorType")
     outcome.payload = json.dumps(error).encode()
     outcome.extra_log = _error_line(error)
@@ -310,6 +341,23 @@ def _invoke(
     else:
         pool.give(worker)
     return worker, outcome, started
+
+
+def _missing_node_sdk(error: dict[str, Any], workspace: Workspace) -> dict[str, Any]:
+    """A Node.js function that cannot load ``@aws-sdk/*`` would load it on Lambda, whose
+    runtime ships the SDK: when motobox found none to give it, its error says how to."""
+    message = str(error.get("errorMessage") or "")
+    if workspace.node_sdk is not None or not re.search(
+        r"Cannot find (module|package) '@aws-sdk/", message
+    ):
+        return error
+    hint = (
+        " (motobox: Lambda's Node.js runtime ships the AWS SDK for JavaScript v3; motobox gives "
+        "functions the one in the first NODE_PATH folder holding @aws-sdk, else in the nearest "
+        "node_modules/@aws-sdk above the folder motobox started in, and found none: install "
+        "it there, e.g. npm install @aws-sdk/client-s3)"
+    )
+    return {**error, "errorMessage": message + hint}
 
 
 class _CodeProblem(Exception):
@@ -470,8 +518,18 @@ def _error_line(error: dict[str, Any]) -> str:
 
 
 def _log_lines(fn: Any, request_id: str, outcome: _Outcome, duration_ms: float) -> list[str]:
-    lines = [f"START RequestId: {request_id} Version: {fn.version}"]
+    lines = [_log_start(fn, request_id)]
     lines += outcome.output.decode("utf-8", "replace").splitlines()
+    return lines + _log_end(fn, request_id, outcome, duration_ms)
+
+
+def _log_start(fn: Any, request_id: str) -> str:
+    return f"START RequestId: {request_id} Version: {fn.version}"
+
+
+def _log_end(fn: Any, request_id: str, outcome: _Outcome, duration_ms: float) -> list[str]:
+    """The lines after the function's output: the runtime's error line, END, REPORT."""
+    lines = []
     if outcome.extra_log:
         lines.append(outcome.extra_log)
     lines.append(f"END RequestId: {request_id}")
@@ -484,6 +542,36 @@ def _log_lines(fn: Any, request_id: str, outcome: _Outcome, duration_ms: float) 
         report += f"\tInit Duration: {outcome.init_ms:.2f} ms"
     lines.append(report)
     return lines
+
+
+class _LiveLog:
+    """An invocation's log as Lambda streams it to CloudWatch Logs: START when it starts, each
+    line of output once it is complete, the rest with END and REPORT when it ends. A function
+    may read its own lines while it runs (quickstart-aws-acm-certificate's waits for one
+    before it answers a Delete)."""
+
+    def __init__(self, fn: Any, request_id: str) -> None:
+        self.fn, self.request_id = fn, request_id
+        self.stream: str | None = None
+        self._partial = b""
+
+    def start(self, stream: str) -> None:
+        self.stream = stream
+        _write_logs(self.fn, stream, [_log_start(self.fn, self.request_id)])
+
+    def feed(self, data: bytes) -> None:
+        if self.stream is None:
+            return
+        *complete, self._partial = (self._partial + data).split(b"\n")
+        if complete:
+            lines = [line.rstrip(b"\r").decode("utf-8", "replace") for line in complete]
+            _write_logs(self.fn, self.stream, lines)
+
+    def finish(self, lines: list[str]) -> None:
+        assert self.stream is not None
+        rest = [self._partial.decode("utf-8", "replace")] if self._partial else []
+        self._partial = b""
+        _write_logs(self.fn, self.stream, rest + lines)
 
 
 def _write_logs(fn: Any, stream: str, lines: list[str]) -> None:

@@ -35,7 +35,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -88,28 +88,37 @@ class Worker:
         except (BrokenPipeError, OSError):
             pass  # it died: read_frame reports how
 
-    def read_frame(self, deadline: float) -> tuple[dict[str, Any] | None, bytes]:
+    def read_frame(
+        self, deadline: float, on_output: Callable[[bytes], None] | None = None
+    ) -> tuple[dict[str, Any] | None, bytes]:
         """The output before the next control frame and the frame, or (None, output so far)
-        when ``deadline`` (``time.monotonic()``) passes; ``WorkerDied`` when it ends first."""
+        when ``deadline`` (``time.monotonic()``) passes; ``WorkerDied`` when it ends first.
+        ``on_output`` gets the output as it comes (the function's live log)."""
         output = bytearray()
         token = self.token
+
+        def keep(data: bytes | bytearray) -> None:
+            _keep(output, data)
+            if on_output is not None and data:
+                on_output(bytes(data))
+
         while True:
             start = self._buffer.find(token)
             if start >= 0:
                 end = self._buffer.find(b"\n", start)
                 if end >= 0:
-                    _keep(output, self._buffer[:start])
+                    keep(self._buffer[:start])
                     frame = json.loads(bytes(self._buffer[start + len(token) + 1 : end]))
                     del self._buffer[: end + 1]
                     return frame, bytes(output)
             else:  # all but what could be the start of a token is output
-                safe = len(self._buffer) - (len(token) - 1)
+                safe = len(self._buffer) - _token_start(self._buffer, token)
                 if safe > 0:
-                    _keep(output, self._buffer[:safe])
+                    keep(self._buffer[:safe])
                     del self._buffer[:safe]
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                _keep(output, self._buffer)
+                keep(self._buffer)
                 self._buffer.clear()
                 return None, bytes(output)
             ready, _, _ = select.select([self._fd], [], [], remaining)
@@ -120,7 +129,7 @@ class Worker:
             except BlockingIOError:
                 continue
             if not data:
-                _keep(output, self._buffer)
+                keep(self._buffer)
                 self._buffer.clear()
                 raise WorkerDied(self._exit_code(), bytes(output))
             self._buffer += data
@@ -143,6 +152,15 @@ class Worker:
             with contextlib.suppress(OSError):
                 if stream is not None:
                     stream.close()
+
+
+def _token_start(buffer: bytes | bytearray, token: bytes) -> int:
+    """How many bytes at the end of ``buffer`` could be the start of ``token`` (held back
+    until more comes; the rest is output now, so the live log has it)."""
+    for size in range(min(len(token) - 1, len(buffer)), 0, -1):
+        if buffer.endswith(token[:size]):
+            return size
+    return 0
 
 
 def _keep(output: bytearray, data: bytes | bytearray) -> None:

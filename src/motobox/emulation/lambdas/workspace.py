@@ -4,9 +4,10 @@ One workspace per cloud (a temporary folder, removed when the cloud stops), laid
 both runtimes find what Lambda's own runtimes find:
 
     WORKSPACE/
-      node_modules -> the host's SDK     NODE_PATH's first folder holding @aws-sdk (Node's
-                                         walk up to parent folders finds it, so ES modules,
-                                         which ignore NODE_PATH, import it too)
+      node_modules -> the host's SDK     NODE_PATH's first folder holding @aws-sdk, else the
+                                         nearest node_modules/@aws-sdk above motobox's working
+                                         directory (Node's walk up to parent folders finds it,
+                                         so ES modules, which ignore NODE_PATH, import it too)
       python/                            boto3, botocore, s3transfer and their pure-Python
                                          dependencies, linked from motobox's interpreter (never
                                          moto): the end of a Python function's sys.path, as
@@ -62,13 +63,12 @@ class Workspace:
             if source.name == "__init__.py":
                 source = source.parent
             (self.python_sdk / source.name).symlink_to(source)
-        #: The host's Node SDK folder, if NODE_PATH names one.
-        self.node_sdk: str | None = None
-        for folder in filter(None, node_path.split(os.pathsep)):
-            if (Path(folder) / "@aws-sdk").is_dir():
-                self.node_sdk = folder
-                (root / "node_modules").symlink_to(Path(folder).resolve())
-                break
+        #: The host's Node SDK folder: NODE_PATH's first folder holding @aws-sdk, else the
+        #: nearest ``node_modules/@aws-sdk`` above motobox's working directory (where Node
+        #: itself would find a project's packages); None when neither has it.
+        self.node_sdk = node_sdk(node_path, Path.cwd())
+        if self.node_sdk is not None:
+            (root / "node_modules").symlink_to(Path(self.node_sdk).resolve())
 
     @property
     def node_modules(self) -> Path:
@@ -93,6 +93,17 @@ class Workspace:
             if not target.exists():
                 _extract(code, target)
         return target
+
+
+def node_sdk(node_path: str, start: Path) -> str | None:
+    """Where the Node.js functions' AWS SDK lies (see ``Workspace.node_sdk``)."""
+    for folder in filter(None, node_path.split(os.pathsep)):
+        if (Path(folder) / "@aws-sdk").is_dir():
+            return folder
+    for parent in (start, *start.parents):
+        if (parent / "node_modules" / "@aws-sdk").is_dir():
+            return str(parent / "node_modules")
+    return None
 
 
 def _extract(code: bytes, target: Path) -> set[str]:
