@@ -187,7 +187,7 @@ def test_cdk_bootstraps_deploys_updates_diffs_and_destroys(tmp_path: Path, seale
         output[-4000:]
     )
     assert "✅  Environment aws://123456789012/us-east-1 bootstrapped." in output
-    assert "motobox: stack CDKToolkit: 1 of 14 resources not emulated by moto: " in output
+    assert "motobox: stack CDKToolkit: 1 of 11 resources not emulated by moto: " in output
     assert "motobox: stack MotoboxCdk: 1 of 9 resources not emulated by moto: " in output
 
     first = _outputs_file(output, "deploy")
