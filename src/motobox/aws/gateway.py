@@ -179,10 +179,19 @@ def _moto_dispatcher() -> WSGIApp:
         def _load_form_data(self) -> None:
             WerkzeugRequest._load_form_data(self)
 
-    def create_app(service: Any) -> Any:
+    def flask_app(service: Any) -> Any:
         app = create_backend_app(service)
         app.request_class = Request
         return app
+
+    def create_app(service: Any) -> Any:
+        """A service's handlers without Flask (``moto_app``); moto's API and instance
+        metadata keep their Flask apps."""
+        from motobox.aws.moto_app import FLASK_ONLY, ServiceApp
+
+        if service in FLASK_ONLY:
+            return flask_app(service)
+        return ServiceApp(service, Request, functools.partial(flask_app, service))
 
     class Dispatcher(DomainDispatcherApplication):
         """Answers "which backend serves this host" once per host (it never changes); an
