@@ -146,7 +146,7 @@ class Request:
     method: str
     target: str
     headers: Headers
-    body: io.BufferedIOBase
+    body: io.RawIOBase
     #: The scheme the program used: ``https`` inside TLS (a tunnel, port 443, ``--tls``).
     scheme: str = "http"
     http_version: str = "1.1"
@@ -305,7 +305,10 @@ class _Connection:
 
 
 class _BodyReader(io.RawIOBase):
-    """The current request's body, read from h11 events as the handler asks for it."""
+    """The current request's body, read from h11 events as the handler asks for it.
+
+    ``read(n)`` hands on h11's own data buffers (no per-request buffer of our own: an SDK
+    call's body is one ``Data`` event, read once)."""
 
     def __init__(self, conn: _Connection) -> None:
         self._conn = conn
@@ -315,10 +318,31 @@ class _BodyReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            return b"".join(iter(lambda: self.read(1 << 20), b""))
+        if not self._pending and not self._fill():
+            return b""
+        data = self._pending[:size]
+        self._pending = self._pending[len(data) :]
+        if len(data) < size and not self._pending:  # more may be in the next events
+            rest = self.read(size - len(data)) if not self.done else b""
+            return bytes(data) + rest
+        return bytes(data)
+
     def readinto(self, buffer: Any) -> int:
+        if not self._pending and not self._fill():
+            return 0
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+    def _fill(self) -> bool:
+        """Wait for the next piece of the body; False at its end."""
         while not self._pending:
             if self.done:
-                return 0
+                return False
             try:
                 event = self._conn.next_event()
             except h11.RemoteProtocolError as exc:
@@ -331,10 +355,7 @@ class _BodyReader(io.RawIOBase):
                 self.done = True
             elif isinstance(event, h11.ConnectionClosed):
                 raise BodyError("the client closed the connection before the body ended")
-        n = min(len(buffer), len(self._pending))
-        buffer[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
-        return n
+        return True
 
     def drain(self, limit: int = 1 << 20) -> bool:
         """Read what is left of the body, up to ``limit`` bytes; whether it all came."""
@@ -392,7 +413,7 @@ def serve_connection(
                     (k.decode("iso-8859-1"), v.decode("iso-8859-1"))
                     for k, v in event.headers.raw_items()
                 ),
-                body=io.BufferedReader(reader, RECV),
+                body=reader,
                 scheme=scheme,
                 http_version=event.http_version.decode("ascii"),
                 peer=peer,
@@ -467,17 +488,39 @@ def _linger(sock: socket.socket, seconds: float = 1.0, limit: int = 1 << 20) -> 
         seen += len(data)
 
 
+def _head_fields(answer: Response, length: int | None) -> list[tuple[bytes, bytes]]:
+    """The answer's header fields as h11 takes them, in one pass: hop-by-hop ones dropped
+    (``Connection: close`` kept), ``Content-Length`` added when ``length`` is known and the
+    answer has none (for HEAD: the length a GET would get)."""
+    fields = []
+    has_length = close = False
+    named: set[str] = set()
+    for name, value in answer.headers:
+        lower = name.lower()
+        if lower == "connection":
+            close = close or value.strip().lower() == "close"
+            named.update(t.strip().lower() for t in value.split(","))
+            continue
+        if lower in HOP_BY_HOP:
+            continue
+        has_length = has_length or lower == "content-length"
+        fields.append((lower, name, value))
+    out = [
+        (n.encode("latin-1"), v.encode("latin-1")) for lower, n, v in fields if lower not in named
+    ]
+    if close:
+        out.append((b"Connection", b"close"))
+    if length is not None and not has_length:
+        out.append((b"Content-Length", str(length).encode()))
+    return out
+
+
 def _send(conn: _Connection, method: str, answer: Response) -> None:
-    headers = answer.headers.without_hop_by_hop()
-    if (answer.headers.get("connection") or "").lower() == "close":
-        headers.add("Connection", "close")
     body = answer.body
     if isinstance(body, bytes | bytearray | memoryview):
-        if "content-length" not in headers:  # for HEAD: the length a GET would get
-            headers.add("Content-Length", str(len(body)))
         head = h11.Response(
             status_code=answer.status,
-            headers=[(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers],
+            headers=_head_fields(answer, len(body)),
             reason=reason(answer.status),
         )
         if body and method != "HEAD" and answer.status not in (204, 304):
@@ -488,7 +531,7 @@ def _send(conn: _Connection, method: str, answer: Response) -> None:
     conn.write(
         h11.Response(
             status_code=answer.status,
-            headers=[(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers],
+            headers=_head_fields(answer, None),
             reason=reason(answer.status),
         )
     )
