@@ -6,6 +6,7 @@ one fails with a message saying so; it is never skipped.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -14,6 +15,7 @@ import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,8 +61,26 @@ def motobox(
     )
 
 
+JOURNAL_SCHEMA = ROOT / "src/motobox/scenario/schema/journal-1.schema.json"
+
+
+@functools.cache
+def _journal_validator() -> Any:
+    import jsonschema
+
+    schema = json.loads(JOURNAL_SCHEMA.read_text())
+    return jsonschema.Draft202012Validator(schema)
+
+
 def read_journal(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    """The journal's records, each one checked against the published journal schema: every
+    test that reads a journal also proves what it wrote is the documented contract."""
+    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    validator = _journal_validator()
+    for record in records:
+        errors = sorted(validator.iter_errors(record), key=str)
+        assert not errors, f"journal record does not fit {JOURNAL_SCHEMA.name}: {record}"
+    return records
 
 
 def ops(records: list[dict]) -> list[str]:
