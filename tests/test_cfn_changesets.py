@@ -80,6 +80,47 @@ def test_change_sets_create_update_and_come_out_empty() -> None:
         assert stubbed == []  # AWS::CDK::Metadata is accepted, not stubbed
 
 
+def test_a_change_set_without_a_type_updates_the_stack() -> None:
+    """CloudFormation's default ChangeSetType is UPDATE; a CREATE for a stack that exists is
+    refused. moto 5.2.5 defaults to CREATE and makes a second stack of the same name: checked
+    below with the fix taken out."""
+    import botocore.exceptions
+    import pytest
+    from moto.cloudformation.responses import CloudFormationResponse
+
+    body = "Resources:\n  Queue:\n    Type: AWS::SQS::Queue\n"
+    with Cloud() as cloud:
+        cfn = cloud.client("cloudformation")
+        cfn.create_stack(StackName="same", TemplateBody=body)
+        cfn.create_change_set(StackName="same", ChangeSetName="again", TemplateBody=body)
+        again = cfn.describe_change_set(StackName="same", ChangeSetName="again")
+        assert again["Status"] == "FAILED"
+        assert again["StatusReason"].startswith("The submitted information didn't contain")
+        with pytest.raises(botocore.exceptions.ClientError) as refused:
+            cfn.create_change_set(
+                StackName="same", ChangeSetName="new", TemplateBody=body, ChangeSetType="CREATE"
+            )
+        assert refused.value.response["Error"] == {
+            "Type": "Sender",
+            "Code": "ValidationError",
+            "Message": "Stack [same] already exists and cannot be created again with the "
+            "changeSet [new].",
+        }
+        assert [s["StackName"] for s in cfn.list_stacks()["StackSummaries"]] == ["same"]
+
+        with pytest.raises(botocore.exceptions.ClientError, match="id fresh does not exist"):
+            cfn.create_change_set(StackName="fresh", ChangeSetName="one", TemplateBody=body)
+
+        fixed = CloudFormationResponse.create_change_set
+        CloudFormationResponse.create_change_set = fixed.motobox_original  # type: ignore[method-assign,attr-defined]
+        try:  # moto's own: no type means CREATE, so a stack appears under review
+            cfn.create_change_set(StackName="fresh", ChangeSetName="one", TemplateBody=body)
+        finally:
+            CloudFormationResponse.create_change_set = fixed  # type: ignore[method-assign]
+        (fresh,) = cfn.describe_stacks(StackName="fresh")["Stacks"]
+        assert fresh["StackStatus"] == "REVIEW_IN_PROGRESS"
+
+
 SAM = """
 Transform: AWS::Serverless-2016-10-31
 Resources:

@@ -47,6 +47,7 @@ FIXES: dict[str, tuple[Callable[[], None], ...]] = {
         cfn.fix_ingress_prefix_list,
         cfn.fix_ssm_parameter,
         cfn.fix_empty_change_set,
+        cfn.fix_change_set_type,
         cfn.fix_missing_change_set,
         cfn.fix_ssm_parameter_previous_value,
         cfn.fix_stack_engine,
