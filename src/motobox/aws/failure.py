@@ -36,6 +36,8 @@ def exception_answer(exchange: Exchange, exc: BaseException, *, strict: bool) ->
     name = f"{call.service}:{call.operation}"
     if isinstance(exc, NotImplementedError):
         message = f"{name} is not emulated by moto {moto_version()}"
+        if not call.operation and str(exc):  # no operation: say which URL moto has not
+            message = f"{call.service}: {exc}: not emulated by moto {moto_version()}"
         if strict or operation is None or not call.operation:
             answer = error_answer(exchange, "NotImplemented", message, 501)
             answer.extra = {"emulation": "refused", "message": message}

@@ -84,8 +84,12 @@ class ServiceApp:
         request = self.request_class(environ)
         try:
             endpoint, _ = self.url_map.bind_to_environ(environ).match()
-        except HTTPException as exc:  # no rule: the answer Flask gives (404, 405)
-            return exc.get_response(environ)(environ, start_response)
+        except HTTPException as exc:  # no rule moto has for this URL: not emulated
+            raise NotImplementedError(
+                f"moto has no handler for {environ.get('REQUEST_METHOD')} "
+                f"{environ.get('HTTP_HOST', '')}{environ.get('PATH_INFO', '')} "
+                f"({exc.code} {exc.name})"
+            ) from None
         recorder._record_request(request)
         try:
             result = self.handlers[endpoint](request, request.raw_url, dict(request.headers))

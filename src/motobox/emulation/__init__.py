@@ -46,6 +46,7 @@ FIXES: dict[str, tuple[Callable[[], None], ...]] = {
         cfn.fix_network_deletion,
         cfn.fix_ingress_prefix_list,
         cfn.fix_ssm_parameter,
+        cfn.fix_rest_api_body,
         cfn.fix_empty_change_set,
         cfn.fix_change_set_type,
         cfn.fix_missing_change_set,
@@ -58,6 +59,7 @@ FIXES: dict[str, tuple[Callable[[], None], ...]] = {
         ec2.fix_get_azs,
     ),
     "lambda": (lambdas.fix_lambda_execution, lambdas.fix_runtime_lifecycle),
+    "events": (lambdas.fix_lambda_execution, lambdas.fix_runtime_lifecycle),
 }
 _lock = threading.Lock()
 _done: set[str] = set()

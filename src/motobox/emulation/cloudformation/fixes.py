@@ -1,7 +1,7 @@
 """Fixes of moto's CloudFormation (moto 5.2.5), applied when the gateway first hands a call to
 moto's CloudFormation (``emulation.FIXES["cloudformation"]``).
 
-Six are bugs that real templates hit; each test in ``tests/test_cfn_moto_fixes.py`` also
+Seven are bugs that real templates hit; each test in ``tests/test_cfn_moto_fixes.py`` also
 runs moto's own function (kept as ``motobox_original`` on the fix) or looks at moto's own model
 and asserts the bug is still there, so the fix is dropped when moto mends it:
 
@@ -13,6 +13,8 @@ and asserts the bug is still there, so the fix is dropped when moto mends it:
                               so the VPC after them failed to delete
     fix_ingress_prefix_list   an ingress rule whose source is ``SourcePrefixListId``
     fix_ssm_parameter         an ``AWS::SSM::Parameter`` without ``Name``, ``!GetAtt P.Value``
+    fix_rest_api_body         an ``AWS::ApiGateway::RestApi`` made from its OpenAPI ``Body``
+                              (SAM's implicit API), not left empty or failed on ``Name``
 
 The others put the stack engine (``engine``, ``changesets``) in place of moto's own stack
 life cycle; ``fix_empty_change_set`` and ``fix_change_set_type`` are the bugs change sets
@@ -372,6 +374,102 @@ def fix_ssm_parameter() -> None:
     Parameter.has_cfn_attr = classmethod(  # type: ignore[assignment,method-assign]
         lambda cls, attr: attr in ("Type", "Value")
     )
+
+
+_HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
+
+
+def _rest_api_document(body: Any) -> dict[str, Any]:
+    """A RestApi's ``Body`` as moto's ``put_rest_api`` reads it: a mapping (the property may
+    be JSON or YAML text), OpenAPI 3 (moto refuses ``swagger: "2.0"``, whose ``paths`` it
+    would read the same), only operations under each path (``parameters`` is not a method),
+    ``x-amazon-apigateway-any-method`` as ``ANY`` and integration types upper-cased (API
+    Gateway reads ``aws_proxy`` as ``AWS_PROXY``; moto compares case-sensitively), and an
+    integration without ``uri``/``httpMethod`` (``mock``) given empty ones, which moto's
+    ``put_rest_api`` otherwise fails on with a ``TypeError``."""
+    from motobox.emulation.cloudformation import template
+
+    doc = template.parse(body) if isinstance(body, str) else dict(body or {})
+    paths: dict[str, Any] = {}
+    for path, item in (doc.get("paths") or {}).items():
+        methods: dict[str, Any] = {}
+        for key, operation in (item or {}).items():
+            name = "ANY" if key == "x-amazon-apigateway-any-method" else key
+            if name.lower() not in _HTTP_METHODS and name != "ANY":
+                continue
+            operation = dict(operation or {})
+            integration = operation.get("x-amazon-apigateway-integration")
+            if isinstance(integration, dict) and integration.get("type"):
+                operation["x-amazon-apigateway-integration"] = {
+                    "uri": "",  # moto's put_integration takes both; a MOCK has neither
+                    "httpMethod": "",
+                    **integration,
+                    "type": str(integration["type"]).upper(),
+                }
+            methods[name] = operation
+        paths[path] = methods
+    out = {k: v for k, v in doc.items() if k != "swagger"}
+    out["openapi"] = "3.0.1" if doc.get("swagger") else doc.get("openapi", "3.0.1")
+    out["paths"] = paths
+    return out
+
+
+def fix_rest_api_body() -> None:
+    """``AWS::ApiGateway::RestApi`` made from its OpenAPI ``Body`` (or ``BodyS3Location``).
+
+    moto 5.2.5 ``RestAPI.create_from_cloudformation_json`` reads ``Properties["Name"]`` and
+    nothing of ``Body``: SAM's implicit API (every ``Type: Api`` event, ``AWS::Serverless::Api``)
+    has a ``Body`` and no ``Name`` and failed with "KeyError: 'Name'"; with a ``Name`` the API
+    completed with only its root resource, so its ``AWS::ApiGateway::Deployment`` failed with
+    "The REST API doesn't contain any methods". CloudFormation names the API after the
+    document's ``info.title`` and imports its paths, methods and integrations. Upstream: not
+    reported to moto as of 5.2.5 (searched 2026-11; localstack/localstack#2641 was the same
+    bug in LocalStack). Test: ``test_cfn_moto_fixes.py::test_a_rest_api_is_made_from_its_body``.
+    """
+    from moto.apigateway.models import RestAPI, apigateway_backends
+
+    original = RestAPI.create_from_cloudformation_json
+    if getattr(original, "motobox_original", None):
+        return
+
+    def create_from_cloudformation_json(
+        cls: Any,
+        resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
+        properties = cloudformation_json.get("Properties") or {}
+        body = properties.get("Body")
+        location = properties.get("BodyS3Location")
+        if body is None and location:
+            from moto.s3.models import s3_backends
+
+            from motobox.emulation.cloudformation import stubs
+
+            s3 = s3_backends[account_id][stubs.partition_of(region_name)]
+            key = s3.get_object(location["Bucket"], location["Key"], location.get("Version"))
+            body = key.value.decode("utf-8") if key is not None else None
+        doc = _rest_api_document(body) if body is not None else None
+        info = (doc or {}).get("info") or {}
+        name = properties.get("Name") or info.get("title")
+        if not name:
+            from moto.cloudformation.exceptions import ValidationError
+
+            raise ValidationError(resource_name, "Name is required when Body is not given")
+        backend = apigateway_backends[account_id][region_name]
+        api = backend.create_rest_api(
+            name=name,
+            description=properties.get("Description", info.get("description", "")),
+            endpoint_configuration=properties.get("EndpointConfiguration"),
+        )
+        if doc is not None:
+            backend.put_rest_api(api.id, doc, fail_on_warnings=False, mode="overwrite")
+        return api
+
+    fixed: Any = classmethod(_mark(create_from_cloudformation_json, original))
+    RestAPI.create_from_cloudformation_json = fixed  # type: ignore[method-assign]
 
 
 def fix_empty_change_set() -> None:

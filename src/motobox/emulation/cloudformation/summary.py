@@ -47,13 +47,18 @@ def lines(records: Iterable[Mapping[str, Any]]) -> list[str]:
     progress, and one per kind of not-emulated operation call."""
     stacks: dict[str, dict[str, Any]] = {}
     order: list[str] = []
-    operations: dict[str, Counter[str]] = {"stubbed": Counter(), "refused": Counter()}
+    operations: dict[str, Counter[str]] = {
+        "stubbed": Counter(),
+        "refused": Counter(),
+        "partial": Counter(),
+    }
     for record in records:
         kind = record.get("kind")
         if kind == "aws" and record.get("emulation") in operations:
-            operations[record["emulation"]][
-                f"{record.get('service')}:{record.get('operation')}"
-            ] += 1
+            label = str(record.get("service"))
+            if record.get("operation"):  # none: a URL moto has no handler for
+                label += f":{record['operation']}"
+            operations[record["emulation"]][label] += 1
             continue
         if kind != "cfn":
             continue
@@ -106,11 +111,17 @@ def lines(records: Iterable[Mapping[str, Any]]) -> list[str]:
             f"{total} calls to operations moto does not emulate were answered empty: "
             + _counted_from(operations["stubbed"])
         )
+    if operations["partial"]:
+        total = sum(operations["partial"].values())
+        out.append(
+            f"{total} calls were answered without moto doing the work (see the journal's "
+            "message): " + _counted_from(operations["partial"])
+        )
     if operations["refused"]:
         total = sum(operations["refused"].values())
         out.append(
-            f"{total} calls to operations moto does not emulate were refused (strict): "
-            + _counted_from(operations["refused"])
+            f"{total} calls to operations moto does not emulate were refused "
+            "(NotImplemented, 501): " + _counted_from(operations["refused"])
         )
     return out
 

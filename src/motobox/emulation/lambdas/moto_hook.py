@@ -165,3 +165,278 @@ def fix_lambda_execution() -> None:
     notifications._invoke_awslambda = _as("Event")(notifications._invoke_awslambda)
     for name in ("send_sns_message", "send_log_event"):
         setattr(models.LambdaBackend, name, _as("Event")(getattr(models.LambdaBackend, name)))
+    fix_eventbridge_lambda_targets()
+    fix_sns_lambda_records()
+    if not getattr(models.LambdaBackend.send_sqs_batch, "motobox", False):
+        send_sqs_batch.motobox = True  # type: ignore[attr-defined]
+        models.LambdaBackend.send_sqs_batch = send_sqs_batch  # type: ignore[method-assign]
+
+
+def _queued_attributes(queue_arn: str, message: Any) -> dict[str, Any]:
+    """The message attributes the sender gave: the poller's ``receive_message`` (moto 5.2.5
+    ``Queue._process_messages``) asks for none, so the copies it returns have them filtered
+    out."""
+    from moto.sqs.models import sqs_backends
+
+    _, _, _, region, account, name = queue_arn.split(":", 5)
+    try:
+        queue = sqs_backends[account][region].get_queue(name)
+    except Exception:
+        return {}
+    for queued in list(getattr(queue, "_messages", [])):
+        if queued.id == message.id:
+            return dict(queued.message_attributes or {})
+    return {}
+
+
+def _sqs_record(
+    message: Any, queue_arn: str, region: str, message_attributes_in: dict[str, Any]
+) -> dict[str, Any]:
+    """One message as Lambda's SQS poller hands it over (moto 5.2.5 ``_send_sqs_message``
+    sends a sample: ``md5OfBody`` of "test", a 2018 ``SentTimestamp``, no message
+    attributes)."""
+    import base64
+
+    attributes = {
+        "ApproximateReceiveCount": str(message.approximate_receive_count or 1),
+        "SentTimestamp": str(message.sent_timestamp),
+        "SenderId": str(message.sender_id),
+        "ApproximateFirstReceiveTimestamp": str(
+            message.approximate_first_receive_timestamp or message.sent_timestamp
+        ),
+    }
+    if queue_arn.endswith(".fifo"):
+        attributes.update(
+            MessageGroupId=message.group_id,
+            MessageDeduplicationId=message.deduplication_id,
+            SequenceNumber=message.sequence_number,
+        )
+    message_attributes = {}
+    for name, value in message_attributes_in.items():
+        binary = value.get("BinaryValue")
+        if isinstance(binary, (bytes, bytearray)):
+            binary = base64.b64encode(binary).decode()
+        message_attributes[name] = {
+            "stringValue": value.get("StringValue"),
+            "binaryValue": binary,
+            "stringListValues": [],
+            "binaryListValues": [],
+            "dataType": value.get("DataType"),
+        }
+    record = {
+        "messageId": message.id,
+        "receiptHandle": message.receipt_handle,
+        "body": message.body,
+        "attributes": {k: v for k, v in attributes.items() if v is not None},
+        "messageAttributes": message_attributes,
+        "md5OfBody": message.body_md5,
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": region,
+    }
+    if message_attributes:
+        from moto.sqs.models import Message
+
+        signed = Message(message.id, message.body)
+        signed.message_attributes = message_attributes_in
+        record["md5OfMessageAttributes"] = signed.attribute_md5
+    return record
+
+
+def send_sqs_batch(self: Any, function_arn: str, messages: Any, queue_arn: str) -> bool:
+    """``LambdaBackend.send_sqs_batch``: the messages Lambda's poller received, in one event
+    (moto 5.2.5 invokes the function once per message, ignoring ``BatchSize``); False when
+    the function failed, so the queue makes them visible again."""
+    if not messages:
+        return True
+    records = [
+        _sqs_record(m, queue_arn, self.region_name, _queued_attributes(queue_arn, m))
+        for m in messages
+    ]
+    if not records:
+        return True
+    response_headers: dict[str, Any] = {}
+    self.invoke(
+        function_name=function_arn,
+        qualifier=None,
+        body=json.dumps({"Records": records}),
+        headers={},
+        response_headers=response_headers,
+    )
+    return "x-amz-function-error" not in response_headers
+
+
+def _eventbridge_envelope(event: Any) -> dict[str, Any]:
+    """The event as EventBridge hands it to a target: moto's default input template drops
+    ``account`` and leaves ``time`` as epoch seconds, where EventBridge sends ISO 8601."""
+    from moto.core.utils import iso_8601_datetime_without_milliseconds, utcfromtimestamp
+
+    time = event.get("time")
+    if isinstance(time, (int, float)):
+        time = iso_8601_datetime_without_milliseconds(utcfromtimestamp(int(time)))
+    keys = (
+        "version",
+        "id",
+        "detail-type",
+        "source",
+        "account",
+        "time",
+        "region",
+        "resources",
+        "detail",
+    )
+    out = {key: event.get(key) for key in keys}
+    out["version"] = out["version"] or "0"
+    out["time"] = time
+    return out
+
+
+def fix_eventbridge_lambda_targets() -> None:
+    """An EventBridge rule whose target is a Lambda function invokes it (Event, as
+    EventBridge does).
+
+    moto 5.2.5 ``events.models.Rule.send_to_targets`` delivers to logs, SQS, archives, event
+    buses and API destinations and raises ``NotImplementedError`` for any other target, so a
+    ``PutEvents`` whose event matches a rule with a Lambda target (SAM's ``EventBridgeRule``
+    and ``Schedule`` events, CDK's ``targets.LambdaFunction``) was answered ``{}`` as "not
+    emulated", the function never ran, and the rule's later targets were skipped.
+    """
+    import copy as _copy
+
+    from moto.events import models as events
+
+    original = events.Rule.send_to_targets
+    if getattr(original, "motobox", False):
+        return
+
+    def is_lambda(target: Any) -> bool:
+        return str(target.get("Arn", "")).split(":")[2:3] == ["lambda"]
+
+    @functools.wraps(original)
+    def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
+        functions = [t for t in self.targets if is_lambda(t)]
+        if not functions:
+            return original(self, original_event, transform_input)
+        rest = _copy.copy(self)
+        rest.targets = [t for t in self.targets if not is_lambda(t)]
+        if rest.targets:
+            original(rest, original_event, transform_input)
+        if not self.event_pattern.matches_event(original_event):
+            return
+        from moto.awslambda.utils import get_backend
+
+        for target in functions:
+            if "Input" in target:
+                body = str(target["Input"])
+            elif transform_input and not target.get("InputTransformer"):
+                body = json.dumps(_eventbridge_envelope(original_event))
+            elif transform_input:
+                transformer = target.get("InputTransformer", {})
+                event = events.EventTemplateParser.parse(
+                    input_template=transformer.get("InputTemplate"),
+                    input_paths_map=transformer.get("InputPathsMap", {}),
+                    event=original_event,
+                )
+                body = event if isinstance(event, str) else json.dumps(event)
+            else:
+                body = json.dumps(original_event)
+            arn = str(target["Arn"])
+            backend = get_backend(arn.split(":")[4], arn.split(":")[3])
+            fn = backend._lambdas.get_function_by_name_or_arn_with_qualifier(arn)
+            with _calling("Event"):
+                fn.invoke(body, {}, {})
+
+    send_to_targets.motobox = True  # type: ignore[attr-defined]
+    events.Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
+
+
+def _sns_record(
+    subscription: Any,
+    message: str,
+    message_id: str,
+    subject: str | None,
+    message_attributes: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """One SNS record as Lambda receives it: the topic, subscription, message id, time,
+    attributes and the signature moto makes for HTTP subscribers (moto 5.2.5
+    ``send_sns_message`` sends a sample: ``TopicArn`` "arn:aws:sns:EXAMPLE", a fixed
+    ``MessageId``, a 1970 ``Timestamp`` and two attributes nobody sent)."""
+    signed = subscription.get_post_data(message, message_id, subject, message_attributes)
+    region = subscription.topic.sns_backend.region_name
+    return {
+        "EventVersion": "1.0",
+        "EventSubscriptionArn": subscription.arn,
+        "EventSource": "aws:sns",
+        "Sns": {
+            "SignatureVersion": signed["SignatureVersion"],
+            "Timestamp": signed["Timestamp"],
+            "Signature": signed["Signature"],
+            "SigningCertUrl": signed["SigningCertURL"],
+            "MessageId": message_id,
+            "Message": message,
+            "MessageAttributes": dict(message_attributes or {}),
+            "Type": "Notification",
+            "UnsubscribeUrl": f"https://sns.{region}.amazonaws.com/"
+            f"?Action=Unsubscribe&SubscriptionArn={subscription.arn}",
+            "TopicArn": subscription.topic.arn,
+            "Subject": subject or None,
+        },
+    }
+
+
+def fix_sns_lambda_records() -> None:
+    """A message published to a topic reaches a subscribed function as itself.
+
+    moto 5.2.5 ``Subscription.publish`` hands a ``lambda`` subscriber only the message text
+    and subject (``LambdaBackend.send_sns_message``), which wraps them in a sample record (see
+    ``_sns_record``): a function that routes on ``TopicArn`` or reads ``MessageAttributes``
+    got the sample's. Here the record is built from the subscription, topic and message, and
+    the function is invoked as Event, as SNS does. Filter policies and ``MessageStructure``
+    are moto's.
+    """
+    from moto.sns import models as sns
+
+    original = sns.Subscription.publish
+    if getattr(original, "motobox", False):
+        return
+
+    @functools.wraps(original)
+    def publish(
+        self: Any,
+        message: str,
+        message_id: str,
+        subject: str | None = None,
+        message_attributes: dict[str, Any] | None = None,
+        group_id: str | None = None,
+        deduplication_id: str | None = None,
+        message_structure: str | None = None,
+    ) -> None:
+        if self.protocol != "lambda":
+            return original(
+                self,
+                message,
+                message_id,
+                subject,
+                message_attributes,
+                group_id,
+                deduplication_id,
+                message_structure,
+            )
+        matcher = self._filter_policy_matcher
+        if matcher is not None and not matcher.matches(message_attributes, message):
+            return None
+        if message_structure == "json":
+            message = self._parse_message_structure(message, self.protocol)
+        from moto.awslambda.utils import get_backend
+
+        arn = str(self.endpoint).split(":")
+        qualifier = arn[7] if len(arn) == 8 else None
+        backend = get_backend(self.account_id, arn[3])
+        fn = backend._lambdas.get_function_by_name_or_arn_with_qualifier(arn[6], qualifier)
+        event = {"Records": [_sns_record(self, message, message_id, subject, message_attributes)]}
+        with _calling("Event"):
+            fn.invoke(json.dumps(event), {}, {})
+        return None
+
+    publish.motobox = True  # type: ignore[attr-defined]
+    sns.Subscription.publish = publish  # type: ignore[method-assign]
