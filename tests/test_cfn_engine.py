@@ -575,3 +575,32 @@ STUBBED_EXTRA = """
     Properties:
       VpcId: vpc-12345678
 """
+
+
+def test_events_show_resource_properties_with_no_echo_values_masked() -> None:
+    template = """
+Parameters:
+  Secret: {Type: String, NoEcho: true}
+  Plain: {Type: String}
+Resources:
+  Param:
+    Type: AWS::SSM::Parameter
+    Properties:
+      Type: String
+      Value: !Sub "${Plain}:${Secret}"
+"""
+    with Cloud() as cloud:
+        cfn = cloud.client("cloudformation")
+        cfn.create_stack(
+            StackName="masked",
+            TemplateBody=template,
+            Parameters=[
+                {"ParameterKey": "Secret", "ParameterValue": "hunter2"},
+                {"ParameterKey": "Plain", "ParameterValue": "visible"},
+            ],
+        )
+        events = cfn.describe_stack_events(StackName="masked")["StackEvents"]
+        shown = [e["ResourceProperties"] for e in events if e["LogicalResourceId"] == "Param"]
+        assert shown and all(
+            json.loads(p) == {"Type": "String", "Value": "visible:****"} for p in shown
+        )

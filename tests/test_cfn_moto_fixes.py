@@ -5,6 +5,7 @@ moto release mends it, that half fails and the fix goes."""
 from __future__ import annotations
 
 import datetime
+import json
 from typing import Any
 
 import pytest
@@ -414,3 +415,241 @@ def template_resource(text: str, name: str) -> Any:
     from motobox.emulation.cloudformation import template
 
     return template.parse(text)["Resources"][name]
+
+
+SECURITY_GROUP_RULES = """
+Resources:
+  Vpc:
+    Type: AWS::EC2::VPC
+    Properties: {CidrBlock: 10.0.0.0/16}
+  Group:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: rules as CloudFormation applies them
+      VpcId: !Ref Vpc
+      SecurityGroupIngress:
+        - {CidrIp: 10.1.0.0/16, IpProtocol: -1}
+        - {CidrIp: 10.2.0.0/16, IpProtocol: tcp, FromPort: 22, ToPort: 22, Description: ssh}
+        - {CidrIpv6: "::/0", IpProtocol: tcp, FromPort: 443, ToPort: 443}
+      SecurityGroupEgress:
+        - {CidrIp: 10.9.0.0/16, IpProtocol: tcp, FromPort: 443, ToPort: 443}
+"""
+
+
+def test_security_group_rules_without_ports_ipv6_and_egress() -> None:
+    """quickstart-hashicorp-vault's load balancer group: ``IpProtocol: -1`` without ports made
+    moto 5.2.5 fail with ``KeyError: 'FromPort'`` (and the group outlived the rollback); IPv6
+    rules, descriptions and ``SecurityGroupEgress`` were dropped."""
+    from moto.ec2.models.security_groups import SecurityGroup
+
+    with Cloud() as cloud:
+        cfn, ec2 = cloud.client("cloudformation"), cloud.client("ec2")
+        cfn.create_stack(StackName="sg", TemplateBody=SECURITY_GROUP_RULES)
+        stack = cfn.describe_stacks(StackName="sg")["Stacks"][0]
+        assert (stack["StackStatus"], stack.get("StackStatusReason")) == ("CREATE_COMPLETE", None)
+        group_id = cfn.describe_stack_resource(StackName="sg", LogicalResourceId="Group")[
+            "StackResourceDetail"
+        ]["PhysicalResourceId"]
+        (group,) = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"]
+        ingress = {(p["IpProtocol"], p.get("FromPort")): p for p in group["IpPermissions"]}
+        assert ingress["-1", None]["IpRanges"] == [{"CidrIp": "10.1.0.0/16"}]
+        assert ingress["tcp", 22]["IpRanges"] == [{"CidrIp": "10.2.0.0/16", "Description": "ssh"}]
+        assert ingress["tcp", 443]["Ipv6Ranges"] == [{"CidrIpv6": "::/0"}]
+        assert [(p["IpProtocol"], p["IpRanges"]) for p in group["IpPermissionsEgress"]] == [
+            ("tcp", [{"CidrIp": "10.9.0.0/16"}])
+        ]
+    with pytest.raises(KeyError), Cloud():  # moto's own (upstream still broken)
+        from moto.ec2.models import ec2_backends
+
+        vpc = ec2_backends["123456789012"]["us-east-1"].create_vpc("10.0.0.0/16")
+        moto_own(SecurityGroup.create_from_cloudformation_json)(
+            "G",
+            {
+                "Properties": {
+                    "GroupDescription": "d",
+                    "VpcId": vpc.id,
+                    "SecurityGroupIngress": [{"CidrIp": "10.0.0.0/8", "IpProtocol": "-1"}],
+                }
+            },
+            "123456789012",
+            "us-east-1",
+        )
+
+
+MANAGED_POLICY_ARNS = """
+Resources:
+  Extra:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      Roles: [!Ref Role]
+      PolicyDocument:
+        Version: '2012-10-17'
+        Statement: [{Effect: Allow, Action: 'logs:*', Resource: '*'}]
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: '2012-10-17'
+        Statement:
+          - {Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: sts:AssumeRole}
+      ManagedPolicyArns:
+        - !Sub arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole
+"""
+
+
+def test_managed_policy_arns_are_attached_and_the_stack_deletes() -> None:
+    """A role's ``ManagedPolicyArns`` are attached (moto 5.2.5 ignored them), a policy that
+    does not exist fails the role, and a stack whose ManagedPolicy is attached to its role
+    deletes (moto cannot delete the policy, so the role's deletion met DeleteConflict)."""
+    with Cloud() as cloud:
+        cfn, iam = cloud.client("cloudformation"), cloud.client("iam")
+        cfn.create_stack(
+            StackName="r", TemplateBody=MANAGED_POLICY_ARNS, Capabilities=["CAPABILITY_IAM"]
+        )
+        stack = cfn.describe_stacks(StackName="r")["Stacks"][0]
+        assert stack["StackStatus"] == "CREATE_COMPLETE"
+        role = cfn.describe_stack_resource(StackName="r", LogicalResourceId="Role")[
+            "StackResourceDetail"
+        ]["PhysicalResourceId"]
+        attached = iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
+        assert sorted(p["PolicyName"] for p in attached)[0] == "AWSLambdaBasicExecutionRole"
+        assert len(attached) == 2
+        cfn.delete_stack(StackName="r")
+        assert cfn.describe_stacks(StackName=stack["StackId"])["Stacks"][0]["StackStatus"] == (
+            "DELETE_COMPLETE"
+        )
+        assert iam.list_roles()["Roles"] == []
+        assert iam.list_policies(Scope="Local")["Policies"] == []
+        cfn.create_stack(
+            StackName="bad",
+            TemplateBody=MANAGED_POLICY_ARNS.replace("!Sub arn:", "Sub arn:"),
+            Capabilities=["CAPABILITY_IAM"],
+        )
+        events = cfn.describe_stack_events(StackName="bad")["StackEvents"]
+        (failed,) = [
+            e
+            for e in events
+            if e["ResourceStatus"] == "CREATE_FAILED" and e["LogicalResourceId"] == "Role"
+        ]
+        assert "NoSuchEntity" in failed["ResourceStatusReason"]
+
+
+NESTED_EVENTS_CHILD = """
+Resources:
+  Subnet:
+    Type: AWS::EC2::Subnet
+    Properties: {VpcId: vpc-0000000000000000f, CidrBlock: 10.0.0.0/24}
+"""
+
+
+def test_events_carry_resource_properties_and_a_failed_nested_stack_id() -> None:
+    """taskcat finds a nested stack's template by the ``TemplateURL`` in the parent's event
+    whose ``PhysicalResourceId`` is the child: without them it lost grandchild stacks
+    ("Failed to import child stack: need at least one argument")."""
+    with Cloud() as cloud:
+        s3, cfn = cloud.client("s3"), cloud.client("cloudformation")
+        s3.create_bucket(Bucket="tpl")
+        s3.put_object(Bucket="tpl", Key="child.yaml", Body=NESTED_EVENTS_CHILD.encode())
+        url = "https://tpl.s3.us-east-1.amazonaws.com/child.yaml"
+        parent = (
+            "Resources:\n  Child:\n    Type: AWS::CloudFormation::Stack\n"
+            f"    Properties: {{TemplateURL: {url}}}\n"
+        )
+        cfn.create_stack(StackName="p", TemplateBody=parent, OnFailure="DO_NOTHING")
+        events = [
+            e
+            for e in cfn.describe_stack_events(StackName="p")["StackEvents"]
+            if e["LogicalResourceId"] == "Child"
+        ]
+        (failed,) = [e for e in events if e["ResourceStatus"] == "CREATE_FAILED"]
+        assert failed["PhysicalResourceId"].startswith("arn:aws:cloudformation:")
+        assert all(json.loads(e["ResourceProperties"])["TemplateURL"] == url for e in events)
+
+
+STAGE_REF = """
+Resources:
+  Api:
+    Type: AWS::ApiGateway::RestApi
+    Properties:
+      Body:
+        openapi: 3.0.1
+        info: {title: from-the-body}
+        paths:
+          /hook:
+            post:
+              responses: {"200": {description: ok}}
+              x-amazon-apigateway-integration: {type: http, httpMethod: POST, uri: 'https://example.com/hook'}
+  Deployment:
+    Type: AWS::ApiGateway::Deployment
+    Properties: {RestApiId: !Ref Api}
+  Stage:
+    Type: AWS::ApiGateway::Stage
+    Properties: {RestApiId: !Ref Api, DeploymentId: !Ref Deployment, StageName: Prod}
+Outputs:
+  Url:
+    Value: !Sub https://${Api}.execute-api.${AWS::Region}.amazonaws.com/${Stage}/hook
+"""
+
+
+def test_rest_api_from_a_body_and_a_stage_ref() -> None:
+    """quickstart-git2s3's webhook: a RestApi named by its Body's title (moto 5.2.5:
+    ``KeyError: 'Name'``), its paths imported (else the Deployment fails "The REST API doesn't
+    contain any methods"), and a stubbed Stage's Ref is its name, not "api-id|Prod"."""
+    with Cloud() as cloud:
+        cfn, apigw = cloud.client("cloudformation"), cloud.client("apigateway")
+        cfn.create_stack(StackName="api", TemplateBody=STAGE_REF)
+        stack = cfn.describe_stacks(StackName="api")["Stacks"][0]
+        assert (stack["StackStatus"], stack.get("StackStatusReason")) == ("CREATE_COMPLETE", None)
+        (api,) = apigw.get_rest_apis()["items"]
+        assert api["name"] == "from-the-body"
+        paths = {r["path"] for r in apigw.get_resources(restApiId=api["id"])["items"]}
+        assert "/hook" in paths
+        (url,) = [o["OutputValue"] for o in stack["Outputs"]]
+        assert url == f"https://{api['id']}.execute-api.us-east-1.amazonaws.com/Prod/hook"
+
+
+def test_ref_of_a_model_without_a_physical_id() -> None:
+    """moto 5.2.5's EventBus, DBSubnetGroup, Lambda Version, API Gateway Deployment...
+    have no ``physical_resource_id``: ``Ref`` returned the model object, and an output read
+    "<moto.events.models.EventBus object at 0x...>"."""
+    template = """
+Resources:
+  Bus: {Type: AWS::Events::EventBus, Properties: {Name: bus1}}
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: '2012-10-17'
+        Statement:
+          - {Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: sts:AssumeRole}
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Role: !GetAtt Role.Arn
+      Code: {ZipFile: "def handler(e, c): return 1"}
+  Version: {Type: AWS::Lambda::Version, Properties: {FunctionName: !Ref Fn}}
+  Permission:
+    Type: AWS::Lambda::Permission
+    Properties: {FunctionName: !Ref Fn, Action: lambda:InvokeFunction, Principal: s3.amazonaws.com}
+Outputs:
+  Bus: {Value: !Ref Bus}
+  Version: {Value: !Ref Version}
+  Permission: {Value: !Ref Permission}
+"""
+    with Cloud() as cloud:
+        cfn = cloud.client("cloudformation")
+        cfn.create_stack(StackName="refs", TemplateBody=template, Capabilities=["CAPABILITY_IAM"])
+        stack = cfn.describe_stacks(StackName="refs")["Stacks"][0]
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+        assert outputs["Bus"] == "bus1"
+        assert outputs["Version"].startswith("arn:aws:lambda:us-east-1:123456789012:function:")
+        assert outputs["Version"].endswith(":1")
+        assert outputs["Permission"].startswith("refs-Permission-")
+        assert not any("object at 0x" in v for v in outputs.values())
+        physical = {
+            r["LogicalResourceId"]: r["PhysicalResourceId"]
+            for r in cfn.list_stack_resources(StackName="refs")["StackResourceSummaries"]
+        }
+        assert all(physical.values())

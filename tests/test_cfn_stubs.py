@@ -50,8 +50,8 @@ def test_a_stub_fits_its_types_schema(type_name: str) -> None:
     )
     assert stub.physical_resource_id and isinstance(stub.physical_resource_id, str)
     schema = stubs.schema(type_name) or {}
-    identifiers = schema.get("primaryIdentifier") or []
-    parts = stub.physical_resource_id.split("|")
+    identifiers = stubs.identifier(type_name, schema)
+    parts = [stub.physical_resource_id]
     assert len(parts) == max(len(identifiers), 1)
     for pointer, part in zip(identifiers, parts, strict=False):
         spec = stubs.subschema(schema, pointer)

@@ -60,3 +60,21 @@ def test_a_node_function_without_an_sdk_is_told_where_motobox_looks(
         "nearest node_modules/@aws-sdk above the folder motobox started in"
         in (error["errorMessage"])
     )
+
+
+def test_an_sdk_installed_after_the_cloud_started_is_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hint above says to install it there: a run that does so (``npm install`` while the
+    cloud serves) is heard without a restart."""
+    sdk = Path(require(NODE_DIR / "node_modules" / "@aws-sdk" / "client-s3")).parents[1]
+    monkeypatch.delenv("NODE_PATH", raising=False)
+    monkeypatch.chdir(tmp_path)
+    with Cloud() as cloud:
+        create(cloud, "before", NEEDS_SDK, runtime="nodejs20.x", timeout=30)
+        assert invoke(cloud, "before")["FunctionError"] == "Unhandled"
+        (tmp_path / "node_modules").symlink_to(sdk)  # npm install, after the start
+        create(cloud, "after", NEEDS_SDK, runtime="nodejs20.x", timeout=30)
+        answer = invoke(cloud, "after")
+    assert "FunctionError" not in answer, answer["Payload"]
+    assert answer["Payload"] == []

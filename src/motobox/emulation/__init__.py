@@ -26,7 +26,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from motobox.emulation import core, ec2, lambdas, s3
+from motobox.emulation import core, ec2, iam, lambdas, s3
 from motobox.emulation.cloudformation import fixes as cfn
 from motobox.emulation.cloudformation import status, template_url
 
@@ -37,6 +37,7 @@ FIXES: dict[str, tuple[Callable[[], None], ...]] = {
         core.fix_service_model_loader,
         core.fix_random_strings,
         ec2.fix_availability_zones,  # armed for any service: many read EC2's zone table
+        iam.fix_aws_managed_policies,  # before any service makes an account's IAM backend
     ),
     "s3": (s3.fix_bucket_policy_conditions,),
     "cloudformation": (
@@ -45,7 +46,11 @@ FIXES: dict[str, tuple[Callable[[], None], ...]] = {
         cfn.fix_getatt_unmodelled,
         cfn.fix_network_deletion,
         cfn.fix_ingress_prefix_list,
+        cfn.fix_security_group_rules,
+        cfn.fix_managed_policy_arns,
         cfn.fix_ssm_parameter,
+        cfn.fix_apigateway_method,
+        cfn.fix_lambda_permission_deletion,
         cfn.fix_rest_api_body,
         cfn.fix_empty_change_set,
         cfn.fix_change_set_type,

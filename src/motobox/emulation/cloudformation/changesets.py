@@ -179,6 +179,10 @@ def execute(backend: Any, change_set_name: str, stack_name: str | None = None) -
         stack.template = change_set.template
         stack.parameters = dict(change_set.parameters or {})
         stack.template_dict = processed
+        # moto's create_change_set made the stack without the region's exports (its
+        # cross_stack_resources is {}): Fn::ImportValue found none. Read them now, as
+        # create_stack does.
+        stack.cross_stack_resources = backend.exports
         stack.resource_map = stack._create_resource_map()
         stack.output_map = stack._create_output_map()
         stack.description = processed.get("Description")

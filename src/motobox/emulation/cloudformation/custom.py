@@ -360,8 +360,12 @@ def _function(service_token: str, account: str, region: str) -> Any:
     from moto.awslambda.utils import get_backend
 
     parts = service_token.split(":")
-    if service_token.startswith("arn:") and len(parts) >= 7:
+    if service_token.startswith("arn:") and len(parts) >= 6:
         account, region = parts[4] or account, parts[3] or region
+        if parts[5] != "function":
+            # arn:aws:lambda:REGION:ACCOUNT:NAME[:QUALIFIER] (no "function:"), which Lambda's
+            # FunctionName pattern accepts and moto's ARN split does not
+            service_token = ":".join([*parts[:5], "function", *parts[5:]])
     try:
         return get_backend(account, region).get_function(service_token)
     except Exception:

@@ -43,6 +43,7 @@ starts and ends and for every resource that is not emulated (``summary`` reads t
 from __future__ import annotations
 
 import copy
+import json
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -62,6 +63,34 @@ INTERNAL = frozenset({"AWS::CDK::Metadata"})
 WAIT_TYPES = frozenset(
     {"AWS::CloudFormation::WaitCondition", "AWS::CloudFormation::WaitConditionHandle"}
 )
+#: Properties moto 5.2.5's model of a type reads never (the resource is made without them):
+#: a template that gives one gets the part reported as not emulated, like a CreationPolicy.
+UNREAD_PROPERTIES: dict[str, tuple[str, ...]] = {
+    # fixes.fix_rest_api_body reads Name, Description, EndpointConfiguration and the Body.
+    "AWS::ApiGateway::RestApi": ("Policy", "ApiKeySourceType"),
+}
+
+
+def _lambda_version_arn(
+    instance: Any, properties: Mapping[str, Any], account: str, region: str
+) -> str:
+    from moto.awslambda.models import lambda_backends
+
+    backend = lambda_backends[account][region]
+    function = backend.get_function(str(properties["FunctionName"]), str(instance.version))
+    return str(function.function_arn)
+
+
+#: CloudFormation's physical id (Ref) of types whose moto 5.2.5 model has no
+#: ``physical_resource_id``: (model, resolved properties, account, region) -> value.
+PHYSICAL_IDS: dict[str, Callable[[Any, Mapping[str, Any], str, str], Any]] = {
+    "AWS::ApiGateway::Deployment": lambda m, p, a, r: m.id,
+    "AWS::Events::EventBus": lambda m, p, a, r: m.name,
+    "AWS::RDS::DBSubnetGroup": lambda m, p, a, r: m.name,
+    "AWS::RDS::DBSecurityGroup": lambda m, p, a, r: m.name,
+    "AWS::RDS::DBParameterGroup": lambda m, p, a, r: m.name,
+    "AWS::Lambda::Version": _lambda_version_arn,
+}
 
 
 def moto_version() -> str:
@@ -231,6 +260,7 @@ class StackRun:
         status: str,
         reason: str | None = None,
         physical_id: str = "",
+        properties: str | None = None,
     ) -> None:
         from moto.cloudformation.models import Event
 
@@ -242,7 +272,7 @@ class StackRun:
             resource_type=type_name,
             resource_status=status,
             resource_status_reason=reason,
-            resource_properties=None,
+            resource_properties=properties,
         )
         event.sendToSns(self.account, self.region, self.stack.notification_arns)
         self.stack.events.append(event)
@@ -336,16 +366,55 @@ class StackRun:
         if not self._active(resource_json):
             return True
         type_name = str(resource_json.get("Type", ""))
-        self._event(logical_id, type_name, "CREATE_IN_PROGRESS")
+        shown = self._shown_properties(resource_json)
+        self._event(logical_id, type_name, "CREATE_IN_PROGRESS", properties=shown)
         try:
             instance = self._make(logical_id, type_name, resource_json)
         except (ResourceFailure, template.DynamicReferenceError) as exc:
-            return self._failed(logical_id, type_name, str(exc), getattr(exc, "child", None))
+            return self._failed(
+                logical_id, type_name, str(exc), getattr(exc, "child", None), properties=shown
+            )
         except Exception as exc:
-            return self._failed(logical_id, type_name, _reason(logical_id, type_name, exc))
+            return self._failed(
+                logical_id, type_name, _reason(logical_id, type_name, exc), properties=shown
+            )
         self._created(logical_id, instance)
-        self._event(logical_id, type_name, "CREATE_COMPLETE", physical_id=_physical_id(instance))
+        self._event(
+            logical_id,
+            type_name,
+            "CREATE_COMPLETE",
+            physical_id=_physical_id(instance),
+            properties=shown,
+        )
         return True
+
+    def _shown_properties(self, resource_json: Mapping[str, Any]) -> str | None:
+        """The event's ``ResourceProperties``: the resource's properties, intrinsic functions
+        resolved (dynamic references are left as written), as JSON; None when they cannot be
+        resolved yet. taskcat reads a nested stack's ``TemplateURL`` from it."""
+        from moto.cloudformation.parsing import clean_json
+
+        try:
+            cleaned = clean_json(
+                copy.deepcopy(resource_json.get("Properties") or {}), self.resource_map
+            )
+            text = json.dumps(cleaned, default=str, separators=(",", ":"))
+        except Exception:
+            return None
+        for secret in self._no_echo_values():  # as CloudFormation masks them: ****
+            text = text.replace(json.dumps(secret)[1:-1], "****")
+        return text
+
+    def _no_echo_values(self) -> list[str]:
+        declared = (getattr(self.stack, "template_dict", None) or {}).get("Parameters") or {}
+        values = getattr(self.resource_map, "resolved_parameters", None) or {}
+        return [
+            str(values[name])
+            for name, spec in declared.items()
+            if isinstance(spec, dict)
+            and str(spec.get("NoEcho", "")).lower() == "true"
+            and values.get(name) not in (None, "")
+        ]
 
     def _created(self, logical_id: str, instance: Any) -> None:
         instance.motobox_status = "CREATE_COMPLETE"
@@ -372,12 +441,23 @@ class StackRun:
         physical_id = getattr(made, "physical_resource_id", None) or made.id
         ec2_backends[self.account][self.region].create_tags([physical_id], tags)
 
-    def _failed(self, logical_id: str, type_name: str, reason: str, child: Any = None) -> bool:
+    def _failed(
+        self,
+        logical_id: str,
+        type_name: str,
+        reason: str,
+        child: Any = None,
+        properties: str | None = None,
+    ) -> bool:
         placeholder = Failed(type_name, logical_id, child)
         placeholder.motobox_status = "CREATE_FAILED"  # type: ignore[attr-defined]
         placeholder.motobox_status_reason = reason  # type: ignore[attr-defined]
         self.made[logical_id] = placeholder
-        self._event(logical_id, type_name, "CREATE_FAILED", reason)
+        # A nested stack that failed exists: its event names it, as CloudFormation's does.
+        physical_id = str(getattr(child, "stack_id", "") or "")
+        self._event(
+            logical_id, type_name, "CREATE_FAILED", reason, physical_id, properties=properties
+        )
         return False
 
     def _make(self, logical_id: str, type_name: str, resource_json: dict[str, Any]) -> Any:
@@ -396,9 +476,42 @@ class StackRun:
         if type_name in WAIT_TYPES or type_name not in get_model_map():
             return self._not_emulated(logical_id, type_name, resource_json)
         instance = self._make_with_moto(logical_id, resource_json)
+        self._give_physical_id(logical_id, type_name, resource_json, instance)
         if "CreationPolicy" in resource_json:
             self._note_not_emulated(logical_id, type_name, "CreationPolicy")
+        given = resource_json.get("Properties") or {}
+        for name in UNREAD_PROPERTIES.get(type_name, ()):
+            if name in given:
+                self._note_not_emulated(logical_id, type_name, name)
         return instance
+
+    def _give_physical_id(
+        self, logical_id: str, type_name: str, resource_json: Mapping[str, Any], instance: Any
+    ) -> None:
+        """A physical id (what ``Ref`` returns) for a model moto 5.2.5 gives none: moto's
+        ``Ref`` then returned the model object itself, so an output read
+        "<moto.events.models.EventBus object at 0x7f...>", a DBInstance got that text as
+        its DBSubnetGroupName, and ListStackResources showed "". CloudFormation's value where
+        the model holds it (``PHYSICAL_IDS``); else a placeholder shaped by the type's schema
+        (a Lambda::Permission's generated name, as CloudFormation makes one)."""
+        try:
+            if getattr(instance, "physical_resource_id", None):
+                return
+        except Exception:
+            pass
+        own = PHYSICAL_IDS.get(type_name)
+        value = None
+        if own is not None:
+            try:
+                value = own(instance, self._properties(resource_json), self.account, self.region)
+            except Exception:
+                value = None
+        if not value:  # the resource is made; only its id is a placeholder, as a stub's
+            value = self._stub(logical_id, type_name, resource_json).physical_resource_id
+        try:
+            instance.physical_resource_id = str(value)
+        except AttributeError:  # a read-only property that answered nothing
+            pass
 
     def _make_with_moto(self, logical_id: str, resource_json: dict[str, Any]) -> Any:
         from moto.cloudformation.parsing import parse_and_create_resource
@@ -455,9 +568,10 @@ class StackRun:
     def _note_not_emulated(self, logical_id: str, type_name: str, part: str) -> None:
         if strict(self.info):
             self._journal_resource(logical_id, type_name, "refused", part=part)
+            why = ": no signal can come" if part == "CreationPolicy" else ""
             raise NotEmulated(
                 f"{logical_id} ({type_name}): its {part} is not emulated by moto "
-                f"{moto_version()}: no signal can come"
+                f"{moto_version()}{why}"
             )
         self._journal_resource(logical_id, type_name, "stubbed", part=part)
 
@@ -575,6 +689,12 @@ class StackRun:
     def _delete_stack(self, *, begun: bool = False) -> None:
         if not begun:
             self._stack_event("DELETE_IN_PROGRESS", "User Initiated")
+        in_use = _imported(self.backend, [e.name for e in self.exports], self.stack.stack_id)
+        if in_use is not None:
+            why = f"Export {in_use[0]} cannot be deleted as it is in use by {in_use[1]}"
+            self._stack_event("DELETE_FAILED", why)
+            self._finish("DELETE_FAILED", why)
+            return
         if not self._deleted_all("DELETE_FAILED"):
             return
         self._stack_event("DELETE_COMPLETE")
@@ -638,6 +758,15 @@ class StackRun:
 
         if isinstance(instance, custom.CustomResource):
             custom.delete(self, instance)
+            return
+        type_name = str(resource_json.get("Type", ""))
+        if type_name in DELETERS:
+            DELETERS[type_name](instance, self.account, self.region)
+            return
+        if not _moto_deletes(instance):
+            # moto's model has neither delete() nor its own delete_from_cloudformation_json:
+            # moto's _delete_resource would "succeed" and leave the resource in place.
+            self._note_not_emulated(logical_id, type_name, "deletion")
             return
         self.resource_map._delete_resource(instance, resource_json)
 
@@ -806,6 +935,93 @@ class StackRun:
 
 
 # -- helpers -------------------------------------------------------------------------------
+
+
+def _imported(backend: Any, names: list[str], own_id: str) -> tuple[str, str] | None:
+    """(an export of ``names``, the stack importing it) when another live stack's template
+    has ``Fn::ImportValue`` of it: CloudFormation refuses to delete an export in use."""
+    if not names:
+        return None
+    wanted = set(names)
+
+    def found(node: Any) -> str | None:
+        if isinstance(node, dict):
+            name = node.get("Fn::ImportValue")
+            if isinstance(name, str) and name in wanted:
+                return name
+            nodes = list(node.values())
+        elif isinstance(node, list):
+            nodes = node
+        else:
+            return None
+        for value in nodes:
+            hit = found(value)
+            if hit is not None:
+                return hit
+        return None
+
+    for stack in list(backend.stacks.values()):
+        if stack.stack_id == own_id or str(stack.status) == "DELETE_COMPLETE":
+            continue
+        hit = found(getattr(stack, "template_dict", None) or {})
+        if hit is not None:
+            return hit, stack.name
+    return None
+
+
+def _moto_deletes(instance: Any) -> bool:
+    """Whether moto's model of ``instance`` deletes it (``delete`` or its own
+    ``delete_from_cloudformation_json``; the base class's does nothing)."""
+    from moto.core.common_models import CloudFormationModel
+
+    if callable(getattr(instance, "delete", None)):
+        return True
+    own = getattr(type(instance), "delete_from_cloudformation_json", None)
+    base = CloudFormationModel.delete_from_cloudformation_json
+    return getattr(own, "__func__", own) is not getattr(base, "__func__", base)
+
+
+def _delete_rest_api(instance: Any, account: str, region: str) -> None:
+    from moto.apigateway.models import apigateway_backends
+
+    apigateway_backends[account][region].delete_rest_api(instance.id)
+
+
+def _ecs(account: str, region: str) -> Any:
+    from moto.ecs.models import ecs_backends
+
+    return ecs_backends[account][region]
+
+
+def _delete_hosted_zone(instance: Any, account: str, region: str) -> None:
+    from moto.route53.models import route53_backends
+
+    route53_backends[account]["global"].delete_hosted_zone(instance.id)
+
+
+def _elbv2(account: str, region: str) -> Any:
+    from moto.elbv2.models import elbv2_backends
+
+    return elbv2_backends[account][region]
+
+
+#: Deletion of types whose moto model does not delete itself (DeleteStack left them).
+DELETERS: dict[str, Callable[[Any, str, str], None]] = {
+    "AWS::ApiGateway::RestApi": _delete_rest_api,
+    # methods, resources and deployments go with their API (deleted after them)
+    "AWS::ApiGateway::Method": lambda instance, account, region: None,
+    "AWS::ApiGateway::Resource": lambda instance, account, region: None,
+    "AWS::ApiGateway::Deployment": lambda instance, account, region: None,
+    "AWS::ECS::Cluster": lambda i, a, r: _ecs(a, r).delete_cluster(i.arn),
+    "AWS::ECS::TaskDefinition": lambda i, a, r: _ecs(a, r).deregister_task_definition(i.arn),
+    "AWS::ECS::Service": lambda i, a, r: _ecs(a, r).delete_service(i.cluster_name, i.name, True),
+    "AWS::Route53::HostedZone": _delete_hosted_zone,
+    "AWS::ElasticLoadBalancingV2::TargetGroup": lambda i, a, r: _elbv2(a, r).delete_target_group(
+        i.arn
+    ),
+    "AWS::ElasticLoadBalancingV2::Listener": lambda i, a, r: _elbv2(a, r).delete_listener(i.arn),
+    "AWS::ElasticLoadBalancingV2::ListenerRule": lambda i, a, r: _elbv2(a, r).delete_rule(i.arn),
+}
 
 
 def _reason(logical_id: str, type_name: str, exc: BaseException) -> str:

@@ -134,6 +134,61 @@ def _deref(resource_schema: Mapping[str, Any], node: Any) -> dict[str, Any]:
 # -- placeholders ------------------------------------------------------------------------
 
 
+#: The part of a composite primary identifier that CloudFormation's Ref returns, as each
+#: type's documentation says, where the rule in ``identifier`` would not find it (and, for
+#: the common types CDK and SAM stacks stub, stated outright).
+_REF_PART = {
+    "AWS::ApiGateway::Authorizer": "AuthorizerId",
+    "AWS::ApiGateway::DocumentationPart": "DocumentationPartId",
+    "AWS::ApiGateway::DocumentationVersion": "DocumentationVersion",
+    "AWS::ApiGateway::Model": "Name",
+    "AWS::ApiGateway::RequestValidator": "RequestValidatorId",
+    "AWS::ApiGateway::Stage": "StageName",
+    "AWS::ApiGatewayV2::ApiMapping": "ApiMappingId",
+    "AWS::ApiGatewayV2::Authorizer": "AuthorizerId",
+    "AWS::ApiGatewayV2::Deployment": "DeploymentId",
+    "AWS::ApiGatewayV2::Integration": "IntegrationId",
+    "AWS::ApiGatewayV2::IntegrationResponse": "IntegrationResponseId",
+    "AWS::ApiGatewayV2::Model": "ModelId",
+    "AWS::ApiGatewayV2::Route": "RouteId",
+    "AWS::ApiGatewayV2::RouteResponse": "RouteResponseId",
+    "AWS::ApiGatewayV2::Stage": "StageName",
+    "AWS::Cognito::UserPoolClient": "ClientId",
+    "AWS::Cognito::UserPoolDomain": "Domain",
+    "AWS::Cognito::UserPoolGroup": "GroupName",
+    "AWS::Cognito::UserPoolIdentityProvider": "ProviderName",
+    "AWS::Cognito::UserPoolResourceServer": "Identifier",
+    "AWS::IAM::GroupPolicy": "PolicyName",
+    "AWS::IAM::RolePolicy": "PolicyName",
+    "AWS::IAM::UserPolicy": "PolicyName",
+    "AWS::Logs::LogStream": "LogStreamName",
+    "AWS::Logs::MetricFilter": "FilterName",
+    "AWS::Logs::SubscriptionFilter": "FilterName",
+    "AWS::Route53::RecordSet": "Name",
+}
+
+
+def identifier(type_name: str, resource_schema: Mapping[str, Any]) -> list[str]:
+    """The pointers of the properties that make a stub's physical id (and Ref).
+
+    A type identified by its parent and itself (``primaryIdentifier`` [RestApiId,
+    StageName]) has CloudFormation's physical id and Ref of its own part: a Stage's
+    StageName, a Resource's ResourceId, never "api-id|Prod" (which made quickstart-git2s3's
+    webhook URL output "https://ID.execute-api.../ID|Prod/gitpull"). The own part is the
+    one ``_REF_PART`` names, else the first read-only one, else the last.
+    """
+    pointers = list(resource_schema.get("primaryIdentifier") or [])
+    if len(pointers) < 2:
+        return pointers
+    read_only = set(resource_schema.get("readOnlyProperties") or [])
+    own = _REF_PART.get(type_name)
+    return (
+        [p for p in pointers if p == f"/properties/{own}"]
+        or [p for p in pointers if p in read_only][:1]
+        or pointers[-1:]
+    )
+
+
 def partition_of(region: str) -> str:
     if region.startswith("cn-"):
         return "aws-cn"
@@ -523,7 +578,7 @@ class Stub:
         self.physical_resource_id = self._physical_id()
 
     def _physical_id(self) -> str:
-        pointers = self.schema.get("primaryIdentifier") or []
+        pointers = identifier(self.cf_resource_type, self.schema)
         parts = []
         for pointer in pointers:
             name = "/".join(_pointer_parts(pointer))

@@ -178,10 +178,21 @@ def dependencies(template: Mapping[str, Any]) -> dict[str, list[str]]:
     return out
 
 
+def _slow(resource: Any) -> bool:
+    """A custom resource: CloudFormation starts it with everything else that is ready, but
+    it answers seconds later (a function runs), after the plain resources started with it."""
+    kind = resource.get("Type") if isinstance(resource, dict) else None
+    return isinstance(kind, str) and (
+        kind == "AWS::CloudFormation::CustomResource" or kind.startswith("Custom::")
+    )
+
+
 def creation_order(template: Mapping[str, Any]) -> list[str]:
     """Logical ids in an order where every resource comes after those it needs (template
-    order where there is a choice)."""
+    order where there is a choice, custom resources after the others that do not need
+    them, as they finish on CloudFormation)."""
     needs = dependencies(template)
+    resources = template.get("Resources") or {}
     order: list[str] = []
     state: dict[str, int] = {}  # 1 visiting, 2 done
 
@@ -199,6 +210,9 @@ def creation_order(template: Mapping[str, Any]) -> list[str]:
         state[name] = 2
         order.append(name)
 
+    for name in needs:
+        if not _slow(resources.get(name)):
+            visit(name, [])
     for name in needs:
         visit(name, [])
     return order

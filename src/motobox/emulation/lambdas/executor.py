@@ -414,6 +414,7 @@ def _start(
         env["PYTHONDONTWRITEBYTECODE"] = "1"  # never into motobox's own site-packages
         argv = [interpreter.executable, "-S", "-u", str(HERE / "bootstrap.py"), token]
     else:
+        workspace.find_node_sdk()
         paths = [p for layer in newest_first for p in node_layer_paths(layer, interpreter.version)]
         inherited = [p for p in base_env.get("NODE_PATH", "").split(os.pathsep) if p]
         env["NODE_PATH"] = os.pathsep.join(

@@ -66,9 +66,21 @@ class Workspace:
         #: The host's Node SDK folder: NODE_PATH's first folder holding @aws-sdk, else the
         #: nearest ``node_modules/@aws-sdk`` above motobox's working directory (where Node
         #: itself would find a project's packages); None when neither has it.
-        self.node_sdk = node_sdk(node_path, Path.cwd())
-        if self.node_sdk is not None:
-            (root / "node_modules").symlink_to(Path(self.node_sdk).resolve())
+        self.node_sdk: str | None = None
+        self._node_path = node_path
+        self._start = Path.cwd()
+        self.find_node_sdk()
+
+    def find_node_sdk(self) -> str | None:
+        """``node_sdk``, looked for again while none is found (an ``npm install`` in the
+        project after the cloud started counts, as the hint of a missing SDK promises)."""
+        with self._lock:
+            if self.node_sdk is None:
+                found = node_sdk(self._node_path, self._start)
+                if found is not None:
+                    (self.root / "node_modules").symlink_to(Path(found).resolve())
+                    self.node_sdk = found
+            return self.node_sdk
 
     @property
     def node_modules(self) -> Path:
