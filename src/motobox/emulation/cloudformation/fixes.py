@@ -28,12 +28,58 @@ meet.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 
 def _mark(fixed: Any, original: Any) -> Any:
     fixed.motobox_original = original
     return fixed
+
+
+@dataclass
+class Hook:
+    """One call of a moto model's CloudFormation hook (``create_from_cloudformation_json``,
+    ``delete_from_cloudformation_json``), as a fix that replaces the hook receives it."""
+
+    cls: Any
+    original: Any  # moto's own hook, bound to the model
+    name: str  # the resource's name (moto's ``resource_name``)
+    spec: Any  # the resource's template entry, its properties resolved
+    account: str
+    region: str
+    kwargs: dict[str, Any]
+
+    @property
+    def properties(self) -> Any:
+        return self.spec.get("Properties") or {}
+
+    def proceed(self) -> Any:
+        """What moto's own hook does with this call."""
+        return self.original(self.name, self.spec, self.account, self.region, **self.kwargs)
+
+
+def _replaces(
+    model: Any, hook: str = "create_from_cloudformation_json"
+) -> Callable[[Callable[[Hook], Any]], Callable[[Hook], Any]]:
+    """The decorated function takes the place of ``model``'s classmethod ``hook`` (once: a hook
+    already replaced is left as it is); moto's own stays reachable as ``motobox_original``."""
+
+    def install(fix: Callable[[Hook], Any]) -> Callable[[Hook], Any]:
+        original = getattr(model, hook)
+        if getattr(original, "motobox_original", None) is not None:
+            return fix
+
+        def replaced(
+            cls: Any, name: str, spec: Any, account: str, region: str, **kwargs: Any
+        ) -> Any:
+            return fix(Hook(cls, original, name, spec, account, region, kwargs))
+
+        setattr(model, hook, classmethod(_mark(replaced, original)))
+        return fix
+
+    return install
 
 
 def fix_novalue_in_lists() -> None:
@@ -291,24 +337,15 @@ def fix_ingress_prefix_list() -> None:
     from moto.ec2.models import ec2_backends
     from moto.ec2.models.security_groups import SecurityGroupIngress
 
-    original = SecurityGroupIngress.create_from_cloudformation_json
-    if getattr(original, "motobox_original", None):
-        return
     sources = ("CidrIp", "CidrIpv6", "SourceSecurityGroupId", "SourceSecurityGroupName")
 
-    def create_from_cloudformation_json(
-        cls: Any,
-        resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> Any:
-        properties = cloudformation_json["Properties"]
+    @_replaces(SecurityGroupIngress)
+    def create(call: Hook) -> Any:
+        properties = call.properties
         prefix_list = properties.get("SourcePrefixListId")
         if not prefix_list or any(properties.get(name) for name in sources):
-            return original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
-        ec2 = ec2_backends[account_id][region_name]
+            return call.proceed()
+        ec2 = ec2_backends[call.account][call.region]
         if properties.get("GroupId"):
             (group,) = ec2.describe_security_groups(group_ids=[properties["GroupId"]])
         else:
@@ -324,10 +361,7 @@ def fix_ingress_prefix_list() -> None:
             ip_ranges=[],
             prefix_list_ids=[source],
         )
-        return cls(group, properties)
-
-    fixed: Any = classmethod(_mark(create_from_cloudformation_json, original))
-    SecurityGroupIngress.create_from_cloudformation_json = fixed  # type: ignore[method-assign]
+        return call.cls(group, properties)
 
 
 def fix_security_group_rules() -> None:
@@ -345,10 +379,6 @@ def fix_security_group_rules() -> None:
     """
     from moto.ec2.models import ec2_backends
     from moto.ec2.models.security_groups import SecurityGroup
-
-    original = SecurityGroup.create_from_cloudformation_json
-    if getattr(original, "motobox_original", None):
-        return
 
     def sources(rule: dict[str, Any], prefix: str) -> dict[str, Any]:
         note = {"Description": rule["Description"]} if rule.get("Description") else {}
@@ -378,19 +408,13 @@ def fix_security_group_rules() -> None:
             "prefix_list_ids": [{"PrefixListId": prefix_list, **note}] if prefix_list else [],
         }
 
-    def create_from_cloudformation_json(
-        cls: Any,
-        resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> Any:
-        properties = cloudformation_json["Properties"]
-        ec2 = ec2_backends[account_id][region_name]
+    @_replaces(SecurityGroup)
+    def create(call: Hook) -> Any:
+        properties = call.properties
+        ec2 = ec2_backends[call.account][call.region]
         vpc_id = properties.get("VpcId")
         group = ec2.create_security_group(
-            name=resource_name, description=properties.get("GroupDescription"), vpc_id=vpc_id
+            name=call.name, description=properties.get("GroupDescription"), vpc_id=vpc_id
         )
         try:
             for tag in properties.get("Tags", []):
@@ -411,9 +435,6 @@ def fix_security_group_rules() -> None:
             raise
         return group
 
-    fixed: Any = classmethod(_mark(create_from_cloudformation_json, original))
-    SecurityGroup.create_from_cloudformation_json = fixed  # type: ignore[method-assign]
-
 
 def fix_managed_policy_arns() -> None:
     """``ManagedPolicyArns`` of ``AWS::IAM::Role`` and ``AWS::IAM::User`` are attached.
@@ -430,26 +451,12 @@ def fix_managed_policy_arns() -> None:
     from moto.iam.models import ManagedPolicy, Role, User, iam_backends
     from moto.utilities.utils import get_partition
 
-    if getattr(Role.create_from_cloudformation_json, "motobox_original", None):
-        return
-
-    def wrap(model: Any, attach: str, detach: str, delete: str, collection: str) -> None:
-        create_original = model.create_from_cloudformation_json
-        delete_original = model.delete_from_cloudformation_json
-
-        def create_from_cloudformation_json(
-            cls: Any,
-            resource_name: str,
-            cloudformation_json: Any,
-            account_id: str,
-            region_name: str,
-            **kwargs: Any,
-        ) -> Any:
-            made = create_original(
-                resource_name, cloudformation_json, account_id, region_name, **kwargs
-            )
-            iam = iam_backends[account_id][get_partition(region_name)]
-            arns = cloudformation_json.get("Properties", {}).get("ManagedPolicyArns") or []
+    def attaching(model: Any, attach: str, detach: str, delete: str, collection: str) -> None:
+        @_replaces(model)
+        def create(call: Hook) -> Any:
+            made = call.proceed()
+            iam = iam_backends[call.account][get_partition(call.region)]
+            arns = call.properties.get("ManagedPolicyArns") or []
             try:
                 for arn in arns:
                     getattr(iam, attach)(arn, made.name)
@@ -463,61 +470,38 @@ def fix_managed_policy_arns() -> None:
             made.motobox_managed_policy_arns = list(arns)
             return made
 
-        def delete_from_cloudformation_json(
-            cls: Any,
-            resource_name: str,
-            cloudformation_json: Any,
-            account_id: str,
-            region_name: str,
-        ) -> None:
+        @_replaces(model, "delete_from_cloudformation_json")
+        def delete_(call: Hook) -> None:
             # The template's ARNs are unresolved here (``!Sub``, ``!Ref``): detach what the
             # creation attached, which it kept on the model.
-            iam = iam_backends[account_id][get_partition(region_name)]
-            made = next(
-                (m for m in getattr(iam, collection).values() if m.name == resource_name), None
-            )
+            iam = iam_backends[call.account][get_partition(call.region)]
+            made = next((m for m in getattr(iam, collection).values() if m.name == call.name), None)
             for arn in getattr(made, "motobox_managed_policy_arns", None) or []:
                 try:
-                    getattr(iam, detach)(arn, resource_name)
+                    getattr(iam, detach)(arn, call.name)
                 except Exception:
                     pass  # detached already by the program
-            delete_original(resource_name, cloudformation_json, account_id, region_name)
+            call.proceed()
 
-        model.create_from_cloudformation_json = classmethod(
-            _mark(create_from_cloudformation_json, create_original)
-        )
-        model.delete_from_cloudformation_json = classmethod(
-            _mark(delete_from_cloudformation_json, delete_original)
-        )
+    attaching(Role, "attach_role_policy", "detach_role_policy", "delete_role", "roles")
+    attaching(User, "attach_user_policy", "detach_user_policy", "delete_user", "users")
 
-    wrap(Role, "attach_role_policy", "detach_role_policy", "delete_role", "roles")
-    wrap(User, "attach_user_policy", "detach_user_policy", "delete_user", "users")
-
-    def delete_policy(
-        cls: Any,
-        resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-    ) -> None:
+    @_replaces(ManagedPolicy, "delete_from_cloudformation_json")
+    def delete_policy(call: Hook) -> None:
         """moto 5.2.5 cannot delete an ``AWS::IAM::ManagedPolicy``: it stayed attached to the
         stack's role (``Roles: [!Ref Role]``), whose deletion then failed with "DeleteConflict:
         Cannot delete entity, must detach all policies first." and left the stack
         ``DELETE_FAILED`` where CloudFormation deletes both (quickstart-git2s3's
         ``CodeBuildBasePolicy``). The policy is detached and deleted here."""
-        iam = iam_backends[account_id][get_partition(region_name)]
-        policy = iam.managed_policies.get(resource_name)
+        iam = iam_backends[call.account][get_partition(call.region)]
+        policy = iam.managed_policies.get(call.name)
         if policy is None:
             return
         holders: list[Any] = [*iam.roles.values(), *iam.users.values(), *iam.groups.values()]
         for holder in holders:
-            if resource_name in holder.managed_policies:
+            if call.name in holder.managed_policies:
                 policy.detach_from(holder)
-        iam.delete_policy(resource_name)
-
-    ManagedPolicy.delete_from_cloudformation_json = classmethod(  # type: ignore[method-assign,assignment]
-        _mark(delete_policy, None)
-    )
+        iam.delete_policy(call.name)
 
 
 def fix_ssm_parameter() -> None:
@@ -534,26 +518,15 @@ def fix_ssm_parameter() -> None:
     from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
     from moto.ssm.models import Parameter
 
-    original = Parameter.create_from_cloudformation_json
-    if getattr(original, "motobox_original", None):
+    if getattr(Parameter.create_from_cloudformation_json, "motobox_original", None):
         return
     Parameter.motobox_own_names = tuple(vars(Parameter))  # type: ignore[attr-defined]
 
-    def create_from_cloudformation_json(
-        cls: Any,
-        resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> Any:
-        properties = cloudformation_json.get("Properties") or {}
-        if not properties.get("Name"):
-            cloudformation_json = {
-                **cloudformation_json,
-                "Properties": {**properties, "Name": resource_name},
-            }
-        return original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    @_replaces(Parameter)
+    def create(call: Hook) -> Any:
+        if not call.properties.get("Name"):
+            call.spec = {**call.spec, "Properties": {**call.properties, "Name": call.name}}
+        return call.proceed()
 
     def get_cfn_attribute(self: Any, attribute_name: str) -> Any:
         if attribute_name == "Value":
@@ -562,8 +535,6 @@ def fix_ssm_parameter() -> None:
             return self.parameter_type
         raise UnformattedGetAttTemplateException()
 
-    fixed: Any = classmethod(_mark(create_from_cloudformation_json, original))
-    Parameter.create_from_cloudformation_json = fixed  # type: ignore[method-assign]
     Parameter.get_cfn_attribute = get_cfn_attribute  # type: ignore[attr-defined]
     Parameter.has_cfn_attr = classmethod(  # type: ignore[assignment,method-assign]
         lambda cls, attr: attr in ("Type", "Value")
@@ -622,19 +593,9 @@ def fix_rest_api_body() -> None:
     """
     from moto.apigateway.models import RestAPI, apigateway_backends
 
-    original = RestAPI.create_from_cloudformation_json
-    if getattr(original, "motobox_original", None):
-        return
-
-    def create_from_cloudformation_json(
-        cls: Any,
-        resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> Any:
-        properties = cloudformation_json.get("Properties") or {}
+    @_replaces(RestAPI)
+    def create(call: Hook) -> Any:
+        properties = call.properties
         body = properties.get("Body")
         location = properties.get("BodyS3Location")
         if body is None and location:
@@ -642,7 +603,7 @@ def fix_rest_api_body() -> None:
 
             from motobox.emulation.cloudformation import stubs
 
-            s3 = s3_backends[account_id][stubs.partition_of(region_name)]
+            s3 = s3_backends[call.account][stubs.partition_of(call.region)]
             key = s3.get_object(location["Bucket"], location["Key"], location.get("Version"))
             body = key.value.decode("utf-8") if key is not None else None
         doc = _rest_api_document(body) if body is not None else None
@@ -651,8 +612,8 @@ def fix_rest_api_body() -> None:
         if not name:
             from moto.cloudformation.exceptions import ValidationError
 
-            raise ValidationError(resource_name, "Name is required when Body is not given")
-        backend = apigateway_backends[account_id][region_name]
+            raise ValidationError(call.name, "Name is required when Body is not given")
+        backend = apigateway_backends[call.account][call.region]
         api = backend.create_rest_api(
             name=name,
             description=properties.get("Description", info.get("description", "")),
@@ -662,8 +623,36 @@ def fix_rest_api_body() -> None:
             backend.put_rest_api(api.id, doc, fail_on_warnings=False, mode="overwrite")
         return api
 
-    fixed: Any = classmethod(_mark(create_from_cloudformation_json, original))
-    RestAPI.create_from_cloudformation_json = fixed  # type: ignore[method-assign]
+
+#: moto's ``put_method`` / ``put_integration`` arguments and the CloudFormation properties
+#: they take.
+_METHOD_ARGS = {
+    "api_key_required": "ApiKeyRequired",
+    "request_parameters": "RequestParameters",
+    "request_models": "RequestModels",
+    "operation_name": "OperationName",
+    "authorizer_id": "AuthorizerId",
+    "authorization_scopes": "AuthorizationScopes",
+    "request_validator_id": "RequestValidatorId",
+}
+_INTEGRATION_ARGS = {
+    "integration_type": "Type",
+    "uri": "Uri",
+    "integration_method": "IntegrationHttpMethod",
+    "credentials": "Credentials",
+    "request_templates": "RequestTemplates",
+    "passthrough_behavior": "PassthroughBehavior",
+    "tls_config": "TlsConfig",
+    "cache_namespace": "CacheNamespace",
+    "timeout_in_millis": "TimeoutInMillis",
+    "request_parameters": "RequestParameters",
+    "content_handling": "ContentHandling",
+    "connection_type": "ConnectionType",
+}
+
+
+def _picked(properties: Any, arguments: dict[str, str]) -> dict[str, Any]:
+    return {argument: properties.get(name) for argument, name in arguments.items()}
 
 
 def fix_apigateway_method() -> None:
@@ -681,33 +670,17 @@ def fix_apigateway_method() -> None:
     """
     from moto.apigateway.models import Method, apigateway_backends
 
-    original = Method.create_from_cloudformation_json
-    if getattr(original, "motobox_original", None):
-        return
-
-    def create_from_cloudformation_json(
-        cls: Any,
-        resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> Any:
-        props = cloudformation_json.get("Properties") or {}
-        backend = apigateway_backends[account_id][region_name]
+    @_replaces(Method)
+    def create(call: Hook) -> Any:
+        props = call.properties
+        backend = apigateway_backends[call.account][call.region]
         api, resource, verb = props["RestApiId"], props["ResourceId"], props["HttpMethod"]
         method = backend.put_method(
             function_id=api,
             resource_id=resource,
             method_type=verb,
             authorization_type=props.get("AuthorizationType") or "NONE",
-            api_key_required=props.get("ApiKeyRequired"),
-            request_parameters=props.get("RequestParameters"),
-            request_models=props.get("RequestModels"),
-            operation_name=props.get("OperationName"),
-            authorizer_id=props.get("AuthorizerId"),
-            authorization_scopes=props.get("AuthorizationScopes"),
-            request_validator_id=props.get("RequestValidatorId"),
+            **_picked(props, _METHOD_ARGS),
         )
         for response in props.get("MethodResponses") or []:
             backend.put_method_response(
@@ -724,18 +697,7 @@ def fix_apigateway_method() -> None:
                 function_id=api,
                 resource_id=resource,
                 method_type=verb,
-                integration_type=integration.get("Type"),
-                uri=integration.get("Uri"),
-                integration_method=integration.get("IntegrationHttpMethod"),
-                credentials=integration.get("Credentials"),
-                request_templates=integration.get("RequestTemplates"),
-                passthrough_behavior=integration.get("PassthroughBehavior"),
-                tls_config=integration.get("TlsConfig"),
-                cache_namespace=integration.get("CacheNamespace"),
-                timeout_in_millis=integration.get("TimeoutInMillis"),
-                request_parameters=integration.get("RequestParameters"),
-                content_handling=integration.get("ContentHandling"),
-                connection_type=integration.get("ConnectionType"),
+                **_picked(integration, _INTEGRATION_ARGS),
             )
             for response in integration.get("IntegrationResponses") or []:
                 backend.put_integration_response(
@@ -749,9 +711,6 @@ def fix_apigateway_method() -> None:
                     response.get("ContentHandling"),
                 )
         return method
-
-    fixed: Any = classmethod(_mark(create_from_cloudformation_json, original))
-    Method.create_from_cloudformation_json = fixed  # type: ignore[method-assign]
 
 
 def fix_lambda_permission_deletion() -> None:
@@ -768,22 +727,15 @@ def fix_lambda_permission_deletion() -> None:
     from moto.awslambda.models import Permission
     from moto.awslambda.utils import get_backend
 
-    original = Permission.create_from_cloudformation_json
-    if getattr(original, "motobox_original", None):
+    if getattr(Permission.create_from_cloudformation_json, "motobox_original", None):
         return
 
-    def create_from_cloudformation_json(
-        cls: Any,
-        resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> Any:
-        properties = cloudformation_json["Properties"]
-        function = get_backend(account_id, region_name).get_function(properties["FunctionName"])
+    @_replaces(Permission)
+    def create(call: Hook) -> Any:
+        properties = call.properties
+        function = get_backend(call.account, call.region).get_function(properties["FunctionName"])
         statement, _ = function.policy.add_statement(raw=json.dumps(properties))
-        permission = Permission(region=region_name)  # type: ignore[abstract]
+        permission = Permission(region=call.region)  # type: ignore[abstract]
         permission.motobox_function = function  # type: ignore[attr-defined]
         permission.motobox_statement = statement  # type: ignore[attr-defined]
         return permission
@@ -794,8 +746,6 @@ def fix_lambda_permission_deletion() -> None:
         if function is not None and statement in function.policy.statements:
             function.policy.statements.remove(statement)
 
-    fixed: Any = classmethod(_mark(create_from_cloudformation_json, original))
-    Permission.create_from_cloudformation_json = fixed  # type: ignore[method-assign]
     Permission.delete = delete  # type: ignore[attr-defined]
 
 
