@@ -132,7 +132,7 @@ demo: $(VENV)/.stamp toolcache
 
 # moto's server-mode tests of these services under plain moto_server and under `motobox serve`,
 # compared id by id (tools/moto_suite.py); long: MOTO_SUITE_ARGS='--lanes 2' on an idle machine.
-MOTO_SUITE_SERVICES ?= sts,iam,cloudformation,ssm,s3,sqs,dynamodb,core,ec2,apigateway,awslambda,sns,events,stepfunctions
+MOTO_SUITE_SERVICES ?= sts,iam,cloudformation,ssm,s3,sqs,dynamodb,core,ec2,apigateway,awslambda,sns,events,stepfunctions,kms,secretsmanager,elbv2,efs
 moto-suite: $(VENV)/.stamp $(MOTO_SUITE)/.stamp
 	@nice $(PY) tools/moto_suite.py run --services $(MOTO_SUITE_SERVICES) --out $(MOTO_SUITE)/results $(MOTO_SUITE_ARGS)
 

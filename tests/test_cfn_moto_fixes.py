@@ -653,3 +653,328 @@ Outputs:
             for r in cfn.list_stack_resources(StackName="refs")["StackResourceSummaries"]
         }
         assert all(physical.values())
+
+
+STATE_MACHINES = """
+Parameters:
+  Bucket: {Type: String}
+Resources:
+  Topic: {Type: AWS::SNS::Topic}
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - {Effect: Allow, Principal: {Service: states.amazonaws.com}, Action: sts:AssumeRole}
+  Logs: {Type: AWS::Logs::LogGroup}
+  FromS3:
+    Type: AWS::StepFunctions::StateMachine
+    Properties:
+      RoleArn: !GetAtt Role.Arn
+      DefinitionS3Location: {Bucket: !Ref Bucket, Key: sm.json}
+      DefinitionSubstitutions: {TopicArn: !Ref Topic}
+      LoggingConfiguration:
+        Level: ALL
+        IncludeExecutionData: true
+        Destinations: [{CloudWatchLogsLogGroup: {LogGroupArn: !GetAtt Logs.Arn}}]
+  FromObject:
+    Type: AWS::StepFunctions::StateMachine
+    Properties:
+      RoleArn: !GetAtt Role.Arn
+      StateMachineType: EXPRESS
+      TracingConfiguration: {Enabled: true}
+      Definition:
+        StartAt: Done
+        States: {Done: {Type: Pass, Result: "${TopicArn}", End: true}}
+      DefinitionSubstitutions: {TopicArn: !Ref Topic}
+"""
+
+
+def test_a_state_machine_from_s3_with_substitutions() -> None:
+    """``DefinitionS3Location``, ``Definition`` (an object), ``DefinitionSubstitutions``,
+    ``StateMachineType``, ``LoggingConfiguration`` and ``TracingConfiguration`` reach Step
+    Functions; moto 5.2.5 made each machine STANDARD with the definition "" and logging OFF
+    (quickstart-amazon-selling-partner-api-reports-notifications)."""
+    from moto.stepfunctions.models import StateMachine
+
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sns:publish",
+        "Parameters": {"TopicArn": "${TopicArn}", "Message": "hi"},
+        "End": True,
+    }
+    with Cloud() as cloud:
+        cloud.client("s3").create_bucket(Bucket="defs")
+        cloud.client("s3").put_object(
+            Bucket="defs", Key="sm.json", Body=json.dumps({"StartAt": "N", "States": {"N": task}})
+        )
+        cfn = cloud.client("cloudformation")
+        cfn.create_stack(
+            StackName="sfn",
+            TemplateBody=STATE_MACHINES,
+            Parameters=[{"ParameterKey": "Bucket", "ParameterValue": "defs"}],
+            Capabilities=["CAPABILITY_IAM"],
+        )
+        stack = cfn.describe_stacks(StackName="sfn")["Stacks"][0]
+        assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
+        physical = {
+            r["LogicalResourceId"]: r["PhysicalResourceId"]
+            for r in cfn.list_stack_resources(StackName="sfn")["StackResourceSummaries"]
+        }
+        sfn = cloud.client("stepfunctions")
+        from_s3 = sfn.describe_state_machine(stateMachineArn=physical["FromS3"])
+        assert (
+            json.loads(from_s3["definition"])["States"]["N"]["Parameters"]["TopicArn"]
+            == (physical["Topic"])
+        )
+        assert from_s3["type"] == "STANDARD"
+        assert from_s3["loggingConfiguration"]["level"] == "ALL"
+        (destination,) = from_s3["loggingConfiguration"]["destinations"]
+        assert destination["cloudWatchLogsLogGroup"]["logGroupArn"].startswith(
+            "arn:aws:logs:us-east-1:123456789012:log-group:sfn-Logs-"
+        )
+        from_object = sfn.describe_state_machine(stateMachineArn=physical["FromObject"])
+        assert (
+            json.loads(from_object["definition"])["States"]["Done"]["Result"] == (physical["Topic"])
+        )
+        assert from_object["type"] == "EXPRESS"
+        assert from_object["tracingConfiguration"] == {"enabled": True}
+    own = moto_own(StateMachine.create_from_cloudformation_json)
+    made = own(
+        "m",
+        {
+            "Properties": {
+                "Definition": {"StartAt": "A"},
+                "StateMachineType": "EXPRESS",
+                "RoleArn": "arn:aws:iam::111111111111:role/r",
+            }
+        },
+        "1" * 12,
+        "eu-west-3",
+    )
+    assert (made.definition, made.type) == ("", "STANDARD")  # upstream still drops them
+
+
+KMS_KEYS = """
+Resources:
+  WithPolicy:
+    Type: AWS::KMS::Key
+    Properties:
+      KeyPolicy:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: {AWS: !Sub "arn:aws:iam::${AWS::AccountId}:root"}
+            Action: "kms:*"
+            Resource: "*"
+  Signing:
+    Type: AWS::KMS::Key
+    Properties: {KeySpec: RSA_2048, KeyUsage: SIGN_VERIFY, Enabled: false}
+"""
+
+
+def test_a_kms_key_policy_spec_and_state() -> None:
+    """A key's ``KeyPolicy`` is stored as JSON text: moto 5.2.5 kept the mapping, and
+    DescribeKey answered a 500 ("the JSON object must be str, bytes or bytearray, not
+    dict"); a key without ``KeyPolicy`` failed with "KeyError: 'KeyPolicy'"; ``KeySpec``,
+    ``KeyUsage`` and ``Enabled`` were ignored."""
+    from moto.kms.models import Key
+
+    with Cloud() as cloud:
+        cfn = cloud.client("cloudformation")
+        cfn.create_stack(StackName="kms", TemplateBody=KMS_KEYS)
+        stack = cfn.describe_stacks(StackName="kms")["Stacks"][0]
+        assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
+        physical = {
+            r["LogicalResourceId"]: r["PhysicalResourceId"]
+            for r in cfn.list_stack_resources(StackName="kms")["StackResourceSummaries"]
+        }
+        kms = cloud.client("kms")
+        assert kms.describe_key(KeyId=physical["WithPolicy"])["KeyMetadata"]["Enabled"]
+        policy = kms.get_key_policy(KeyId=physical["WithPolicy"], PolicyName="default")["Policy"]
+        assert json.loads(policy)["Statement"][0]["Action"] == "kms:*"
+        signing = kms.describe_key(KeyId=physical["Signing"])["KeyMetadata"]
+        assert (signing["KeySpec"], signing["KeyUsage"], signing["KeyState"]) == (
+            "RSA_2048",
+            "SIGN_VERIFY",
+            "Disabled",
+        )
+        assert json.loads(
+            kms.get_key_policy(KeyId=physical["Signing"], PolicyName="default")["Policy"]
+        )["Statement"]
+    own = moto_own(Key.create_from_cloudformation_json)
+    made = own("k", {"Properties": {"KeyPolicy": {"Statement": []}}}, "1" * 12, "eu-west-3")
+    assert isinstance(made.policy, dict)  # upstream still stores the mapping
+    with pytest.raises(KeyError, match="KeyPolicy"):
+        own("k", {"Properties": {}}, "1" * 12, "eu-west-3")
+
+
+SECRET = """
+Resources:
+  Secret:
+    Type: AWS::SecretsManager::Secret
+    Properties:
+      GenerateSecretString:
+        SecretStringTemplate: '{"username": "admin"}'
+        GenerateStringKey: password
+        PasswordLength: 16
+        ExcludeCharacters: '"@/\\'
+  ReadSecret:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement: [{Effect: Allow, Action: secretsmanager:GetSecretValue, Resource: !Ref Secret}]
+  User:
+    Type: AWS::SSM::Parameter
+    Properties:
+      Type: String
+      Value: !Sub "{{resolve:secretsmanager:${Secret}:SecretString:username}}"
+Outputs:
+  SecretArn: {Value: !Ref Secret}
+  SecretId: {Value: !GetAtt Secret.Id}
+"""
+
+
+def test_a_secret_is_emulated() -> None:
+    """``AWS::SecretsManager::Secret`` is made in Secrets Manager: ``Ref`` is its ARN (an IAM
+    policy's resource; the stub's generated name failed aws-ia/cfn-ps-apache-superset with
+    "MalformedPolicyDocument"), a dynamic reference reads its generated value (the stub
+    failed quickstart-salesforce-connect-appsync-rds-postgresql's Aurora cluster with
+    "Secrets Manager can't find the specified secret") and DeleteStack deletes it."""
+    from moto.cloudformation import parsing
+    from moto.core.common_models import CloudFormationModel
+
+    with Cloud() as cloud:
+        cfn = cloud.client("cloudformation")
+        cfn.create_stack(StackName="sec", TemplateBody=SECRET)
+        stack = cfn.describe_stacks(StackName="sec")["Stacks"][0]
+        assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+        sm = cloud.client("secretsmanager")
+        (secret,) = sm.list_secrets()["SecretList"]
+        assert outputs == {"SecretArn": secret["ARN"], "SecretId": secret["ARN"]}
+        assert secret["Name"].startswith("sec-Secret-")
+        value = json.loads(sm.get_secret_value(SecretId=secret["ARN"])["SecretString"])
+        assert value["username"] == "admin"
+        assert len(value["password"]) == 16 and not set('"@/\\') & set(value["password"])
+        (parameter,) = cloud.client("ssm").describe_parameters()["Parameters"]
+        assert cloud.client("ssm").get_parameter(Name=parameter["Name"])["Parameter"]["Value"] == (
+            "admin"
+        )
+        cfn.delete_stack(StackName="sec")
+        assert sm.list_secrets()["SecretList"] == []
+    emulation.apply("cloudformation")
+    models = [
+        m
+        for m in CloudFormationModel.__subclasses__()
+        if m.cloudformation_type() == "AWS::SecretsManager::Secret"
+    ]
+    assert [m.__module__ for m in models] == ["motobox.emulation.cloudformation.fixes"]
+    assert parsing.get_model_map()["AWS::SecretsManager::Secret"] is models[0]
+
+
+EFS = """
+Resources:
+  FileSystem: {Type: AWS::EFS::FileSystem}
+  AccessPoint:
+    Type: AWS::EFS::AccessPoint
+    Properties: {FileSystemId: !Ref FileSystem}
+Outputs:
+  Arn: {Value: !GetAtt FileSystem.Arn}
+  Id: {Value: !GetAtt FileSystem.FileSystemId}
+  PointRef: {Value: !Ref AccessPoint}
+  PointArn: {Value: !GetAtt AccessPoint.Arn}
+"""
+
+
+def test_efs_attributes() -> None:
+    """``!GetAtt FileSystem.Arn`` failed its stack with "'FileSystem' object has no attribute
+    'get_cfn_attribute'" (aws-ia/cfn-ps-apache-superset); an access point's ``Ref`` is its
+    ``fsap-`` id."""
+    from moto.efs.models import FileSystem
+
+    with Cloud() as cloud:
+        cfn = cloud.client("cloudformation")
+        cfn.create_stack(StackName="efs", TemplateBody=EFS)
+        stack = cfn.describe_stacks(StackName="efs")["Stacks"][0]
+        assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+        efs = cloud.client("efs")
+        (fs,) = efs.describe_file_systems()["FileSystems"]
+        (point,) = efs.describe_access_points()["AccessPoints"]
+        assert outputs == {
+            "Arn": fs["FileSystemArn"],
+            "Id": fs["FileSystemId"],
+            "PointRef": point["AccessPointId"],
+            "PointArn": point["AccessPointArn"],
+        }
+    assert "get_cfn_attribute" not in vars(moto_own_class(FileSystem))  # upstream lacks it
+
+
+NLB = """
+Resources:
+  Vpc: {Type: AWS::EC2::VPC, Properties: {CidrBlock: 10.0.0.0/16}}
+  SubnetA:
+    Type: AWS::EC2::Subnet
+    Properties: {VpcId: !Ref Vpc, CidrBlock: 10.0.1.0/24, AvailabilityZone: us-east-1a}
+  SubnetB:
+    Type: AWS::EC2::Subnet
+    Properties: {VpcId: !Ref Vpc, CidrBlock: 10.0.2.0/24, AvailabilityZone: us-east-1b}
+  Balancer:
+    Type: AWS::ElasticLoadBalancingV2::LoadBalancer
+    Properties:
+      Type: network
+      Subnets: [!Ref SubnetA, !Ref SubnetB]
+      LoadBalancerAttributes: [{Key: load_balancing.cross_zone.enabled, Value: "true"}]
+  Group:
+    Type: AWS::ElasticLoadBalancingV2::TargetGroup
+    Properties: {Port: 8088, Protocol: TCP, TargetType: ip, VpcId: !Ref Vpc}
+  Listener:
+    Type: AWS::ElasticLoadBalancingV2::Listener
+    Properties:
+      LoadBalancerArn: !Ref Balancer
+      Port: 8088
+      Protocol: TCP
+      DefaultActions:
+        - Type: forward
+          ForwardConfig: {TargetGroups: [{TargetGroupArn: !Ref Group}]}
+Outputs:
+  GroupFullName: {Value: !GetAtt Group.TargetGroupFullName}
+  BalancerFullName: {Value: !GetAtt Balancer.LoadBalancerFullName}
+"""
+
+
+def test_a_listener_forwards_with_forward_config() -> None:
+    """docker compose's ECS stacks (aws-ia/cfn-ps-apache-superset): a network load balancer,
+    a TCP listener whose forward action has ``ForwardConfig`` and a dashboard that reads
+    ``TargetGroupFullName``. moto 5.2.5 made the balancer an application one, failed the
+    listener with "KeyError: 'TargetGroupArn'" and the attribute with an AttributeError."""
+    from moto.elbv2.models import ELBv2Backend, FakeTargetGroup
+
+    with Cloud() as cloud:
+        cfn = cloud.client("cloudformation")
+        cfn.create_stack(StackName="nlb", TemplateBody=NLB)
+        stack = cfn.describe_stacks(StackName="nlb")["Stacks"][0]
+        assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+        elb = cloud.client("elbv2")
+        (balancer,) = elb.describe_load_balancers()["LoadBalancers"]
+        assert balancer["Type"] == "network"
+        attributes = elb.describe_load_balancer_attributes(
+            LoadBalancerArn=balancer["LoadBalancerArn"]
+        )["Attributes"]
+        assert {"Key": "load_balancing.cross_zone.enabled", "Value": "true"} in attributes
+        (group,) = elb.describe_target_groups()["TargetGroups"]
+        (listener,) = elb.describe_listeners(LoadBalancerArn=balancer["LoadBalancerArn"])[
+            "Listeners"
+        ]
+        forwarded = listener["DefaultActions"][0]["ForwardConfig"]["TargetGroups"]
+        assert [g["TargetGroupArn"] for g in forwarded] == [group["TargetGroupArn"]]
+        assert outputs["GroupFullName"] == group["TargetGroupArn"].split(":", 5)[5]
+        assert outputs["BalancerFullName"] == balancer["LoadBalancerArn"].split(":loadbalancer/")[1]
+    own = moto_own(ELBv2Backend.convert_and_validate_properties)
+    with pytest.raises(KeyError, match="TargetGroupArn"):
+        own(None, {"DefaultActions": [{"Type": "forward", "ForwardConfig": {}}]})
+    assert "get_cfn_attribute" not in vars(moto_own_class(FakeTargetGroup))  # upstream lacks it

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+from typing import Any
 
 import botocore.exceptions
 import pytest
@@ -82,3 +83,27 @@ def test_the_dates_decide() -> None:
     assert lifecycle.refusal("python3.7", "update", after) is None  # updates until 2027-03-03
     assert lifecycle.refusal("python3.12", "create", after) is None
     assert lifecycle.refusal("no-such-runtime", "create", after) is None
+
+
+def test_code_from_a_missing_s3_object_is_refused() -> None:
+    """Lambda refuses ``Code`` whose S3 object does not exist; moto 5.2.5 made the function
+    with no code, so a stack whose ``QSS3KeyPrefix`` missed taskcat's upload completed
+    (quickstart-amazon-selling-partner-api-reports-notifications)."""
+    from moto.awslambda import models
+
+    with Cloud() as cloud:
+        cloud.client("s3").create_bucket(Bucket="code")
+        with pytest.raises(botocore.exceptions.ClientError, match="NoSuchKey") as refused:
+            cloud.client("lambda").create_function(
+                FunctionName="f",
+                Runtime="python3.12",
+                Handler="index.handler",
+                Role=role(cloud),
+                Code={"S3Bucket": "code", "S3Key": "missing.zip"},
+            )
+        assert refused.value.response["Error"]["Code"] == "InvalidParameterValueException"
+        own: Any = models._validate_s3_bucket_and_key
+        while getattr(own, "motobox_original", None) is not None:
+            own = own.motobox_original
+        missing = {"S3Bucket": "code", "S3Key": "missing.zip"}
+        assert own(cloud.account, "aws", missing) is None  # upstream still lets it through

@@ -71,6 +71,7 @@ SERVICES = [
     *("sts", "iam", "cloudformation", "ssm", "s3", "sqs", "dynamodb", "core"),
     # what motobox's fixes also touch: CloudFormation models, triggers, events, execution
     *("ec2", "apigateway", "awslambda", "sns", "events", "stepfunctions"),
+    *("kms", "secretsmanager", "elbv2", "efs"),
 ]
 # What moto's CI sets for its server (.github/workflows/tests_servermode.yml), for both servers.
 SERVER_ENV = {

@@ -85,6 +85,7 @@ def _lambda_version_arn(
 #: ``physical_resource_id``: (model, resolved properties, account, region) -> value.
 PHYSICAL_IDS: dict[str, Callable[[Any, Mapping[str, Any], str, str], Any]] = {
     "AWS::ApiGateway::Deployment": lambda m, p, a, r: m.id,
+    "AWS::EFS::AccessPoint": lambda m, p, a, r: m.access_point_id,
     "AWS::Events::EventBus": lambda m, p, a, r: m.name,
     "AWS::RDS::DBSubnetGroup": lambda m, p, a, r: m.name,
     "AWS::RDS::DBSecurityGroup": lambda m, p, a, r: m.name,

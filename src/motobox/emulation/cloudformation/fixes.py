@@ -1,7 +1,7 @@
 """Fixes of moto's CloudFormation (moto 5.2.5), applied when the gateway first hands a call to
 moto's CloudFormation (``emulation.FIXES["cloudformation"]``).
 
-Nine are bugs that real templates hit; each test in ``tests/test_cfn_moto_fixes.py`` also
+Sixteen are bugs that real templates hit; each test in ``tests/test_cfn_moto_fixes.py`` also
 runs moto's own function (kept as ``motobox_original`` on the fix) or looks at moto's own model
 and asserts the bug is still there, so the fix is dropped when moto mends it:
 
@@ -19,6 +19,17 @@ and asserts the bug is still there, so the fix is dropped when moto mends it:
                               lists, descriptions and ``SecurityGroupEgress``
     fix_managed_policy_arns   a role's or user's ``ManagedPolicyArns`` attached, and an
                               ``AWS::IAM::ManagedPolicy`` detached and deleted with its stack
+    fix_state_machine_properties  ``Definition``, ``DefinitionS3Location``,
+                              ``DefinitionSubstitutions``, type, logging and tracing of a state
+                              machine (moto made each one STANDARD with the definition "")
+    fix_kms_key               a key policy stored as JSON (DescribeKey answered 500), optional,
+                              and ``KeySpec``/``KeyUsage``/``Enabled``/``MultiRegion``
+    fix_secrets_manager_secret  ``AWS::SecretsManager::Secret`` made in moto's Secrets Manager
+                              (was a stub whose ``Ref`` was not the ARN)
+    fix_efs_attributes        ``Fn::GetAtt`` on EFS file systems, access points, mount targets
+    fix_listener_forward_config  a listener's forward action in ``ForwardConfig``
+    fix_load_balancer_type    a load balancer's ``Type`` (network), mappings, tags, attributes
+    fix_load_balancer_attributes  ``TargetGroupFullName``, ``LoadBalancerFullName``...
 
 The others put the stack engine (``engine``, ``changesets``) in place of moto's own stack
 life cycle; ``fix_empty_change_set`` and ``fix_change_set_type`` are the bugs change sets
@@ -28,6 +39,7 @@ meet.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -1020,3 +1032,426 @@ def fix_stack_engine() -> None:
         return list(run.exports)
 
     Stack.exports = property(exports)  # type: ignore[assignment,method-assign]
+
+
+def _lower_first(value: Any) -> Any:
+    """A CloudFormation property's shape as the service API has it: ``Level`` -> ``level``,
+    ``CloudWatchLogsLogGroup`` -> ``cloudWatchLogsLogGroup``, all the way down."""
+    if isinstance(value, dict):
+        return {key[:1].lower() + key[1:]: _lower_first(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_lower_first(item) for item in value]
+    return value
+
+
+def _state_machine_definition(properties: dict[str, Any], account_id: str, region: str) -> str:
+    """The definition CloudFormation gives Step Functions: ``DefinitionString``,
+    ``Definition`` (an object) or the ``DefinitionS3Location`` object (JSON or YAML), with
+    each ``${key}`` of ``DefinitionSubstitutions`` replaced."""
+    import yaml
+    from moto.s3.models import s3_backends
+    from moto.stepfunctions.exceptions import ValidationException
+    from moto.utilities.utils import get_partition
+
+    if properties.get("Definition") is not None:
+        definition = json.dumps(properties["Definition"])
+    elif properties.get("DefinitionS3Location"):
+        location = properties["DefinitionS3Location"]
+        backend = s3_backends[account_id][get_partition(region)]
+        try:
+            key = backend.get_object(location["Bucket"], location["Key"], location.get("Version"))
+        except Exception:
+            key = None
+        if key is None:
+            raise ValidationException(
+                f"DefinitionS3Location s3://{location.get('Bucket')}/{location.get('Key')}: "
+                "S3 Error Code: NoSuchKey. The specified key does not exist."
+            )
+        text = key.value.decode("utf-8")
+        try:
+            json.loads(text)
+            definition = text
+        except ValueError:
+            definition = json.dumps(yaml.safe_load(text))
+    else:
+        definition = str(properties.get("DefinitionString") or "")
+    for name, value in (properties.get("DefinitionSubstitutions") or {}).items():
+        definition = definition.replace("${" + str(name) + "}", str(value))
+    return definition
+
+
+def fix_state_machine_properties() -> None:
+    """``AWS::StepFunctions::StateMachine`` made from every property CloudFormation reads.
+
+    moto 5.2.5 ``StateMachine.create_from_cloudformation_json`` reads ``StateMachineName``,
+    ``DefinitionString``, ``RoleArn`` and ``Tags`` only: a machine defined by ``Definition``
+    (an object, as SAM and many templates write it) or ``DefinitionS3Location`` got the
+    definition "" and ``CREATE_COMPLETE``; ``DefinitionSubstitutions`` were left as
+    ``${...}``; ``StateMachineType: EXPRESS`` became STANDARD; ``LoggingConfiguration``,
+    ``TracingConfiguration`` and ``EncryptionConfiguration`` were dropped. moto's backend
+    takes all of them. Upstream: not reported to moto as of 5.2.5 (searched 2026-11).
+    Found: quickstart-amazon-selling-partner-api-reports-notifications.
+    Test: ``test_cfn_moto_fixes.py::test_a_state_machine_from_s3_with_substitutions``.
+    """
+    from moto.stepfunctions.models import StateMachine, stepfunctions_backends
+    from moto.stepfunctions.utils import cfn_to_api_tags
+
+    @_replaces(StateMachine)
+    def create(call: Hook) -> Any:
+        properties = call.properties
+        backend = stepfunctions_backends[call.account][call.region]
+        optional = {
+            "loggingConfiguration": properties.get("LoggingConfiguration"),
+            "tracingConfiguration": properties.get("TracingConfiguration"),
+            "encryptionConfiguration": properties.get("EncryptionConfiguration"),
+        }
+        return backend.create_state_machine(
+            properties.get("StateMachineName", call.name),
+            _state_machine_definition(properties, call.account, call.region),
+            properties.get("RoleArn", ""),
+            tags=cfn_to_api_tags(properties.get("Tags") or []),
+            sm_type=properties.get("StateMachineType") or "STANDARD",
+            **{name: _lower_first(value) for name, value in optional.items() if value},
+        )
+
+
+def fix_kms_key() -> None:
+    """``AWS::KMS::Key`` as CloudFormation makes it: its key policy a JSON document, the
+    default policy when it gives none, and its ``KeySpec``, ``KeyUsage``, ``Enabled`` and
+    ``MultiRegion``.
+
+    moto 5.2.5 ``Key.create_from_cloudformation_json`` stores ``KeyPolicy`` as the template's
+    mapping, so every later call that reads the policy fails: DescribeKey answered a 500
+    ("TypeError: the JSON object must be str, bytes or bytearray, not dict") and GetKeyPolicy
+    a JSON object where the SDK expects a string. A key without ``KeyPolicy`` (optional since
+    2022) failed its stack with "KeyError: 'KeyPolicy'"; ``KeySpec: RSA_2048`` with
+    ``KeyUsage: SIGN_VERIFY`` made a symmetric ENCRYPT_DECRYPT key; ``Enabled: false`` left the
+    key's state Enabled. Upstream: not reported to moto as of 5.2.5 (searched 2026-11).
+    Found: quickstart-amazon-selling-partner-api-reports-notifications (the Lambda's key).
+    Test: ``test_cfn_moto_fixes.py::test_a_kms_key_policy_spec_and_state``.
+    """
+    from moto.kms.models import Key, kms_backends
+
+    @_replaces(Key)
+    def create(call: Hook) -> Any:
+        properties = call.properties
+        policy = properties.get("KeyPolicy")
+        if policy is not None and not isinstance(policy, str):
+            policy = json.dumps(policy)
+        backend = kms_backends[call.account][call.region]
+        key = backend.create_key(
+            policy=policy,
+            key_usage=properties.get("KeyUsage") or "ENCRYPT_DECRYPT",
+            key_spec=properties.get("KeySpec") or "SYMMETRIC_DEFAULT",
+            description=properties.get("Description") or "",
+            tags=properties.get("Tags", []),
+            multi_region=bool(properties.get("MultiRegion", False)),
+        )
+        key.key_rotation_status = properties.get("EnableKeyRotation", False)
+        if str(properties.get("Enabled", True)).lower() == "false":
+            backend.disable_key(key.id)
+        return key
+
+
+def _generated_secret(spec: dict[str, Any]) -> str:
+    """``GenerateSecretString``: a password made as GetRandomPassword makes it, alone or put
+    under ``GenerateStringKey`` in the JSON ``SecretStringTemplate``."""
+    from moto.secretsmanager.utils import random_password
+
+    def flag(name: str, default: bool = False) -> bool:
+        return str(spec.get(name, default)).lower() == "true"
+
+    password = random_password(
+        int(spec.get("PasswordLength", 32)),
+        str(spec.get("ExcludeCharacters", "")),
+        flag("ExcludeNumbers"),
+        flag("ExcludePunctuation"),
+        flag("ExcludeUppercase"),
+        flag("ExcludeLowercase"),
+        flag("IncludeSpace"),
+        flag("RequireEachIncludedType", True),
+    )
+    if spec.get("SecretStringTemplate") is None:
+        return str(password)
+    document = json.loads(str(spec["SecretStringTemplate"]))
+    document[str(spec.get("GenerateStringKey"))] = password
+    return json.dumps(document)
+
+
+def fix_secrets_manager_secret() -> None:
+    """``AWS::SecretsManager::Secret`` emulated in moto's Secrets Manager.
+
+    moto 5.2.5 has no CloudFormation model of a secret, so it was stubbed (and reported), but
+    its stub's ``Ref`` was a generated name where CloudFormation gives the secret's ARN: an
+    ``AWS::IAM::Policy`` with ``Resource: !Ref Secret`` failed its stack with
+    "MalformedPolicyDocument: Resource ... must be in ARN format" (aws-ia/cfn-ps-apache-
+    superset), and a ``{{resolve:secretsmanager:${Secret}::password}}`` in the same template
+    failed with "Secrets Manager can't find the specified secret" (quickstart-salesforce-
+    connect-appsync-rds-postgresql's Aurora cluster), both errors that blame the template.
+    Here the secret is made with moto's ``create_secret`` (``SecretString``, or
+    ``GenerateSecretString`` as GetRandomPassword makes it), ``Ref`` and ``Id`` are its ARN,
+    and DeleteStack deletes it without a recovery window.
+    Test: ``test_cfn_moto_fixes.py::test_a_secret_is_emulated``.
+    """
+    from moto.cloudformation import parsing
+    from moto.core.common_models import CloudFormationModel
+    from moto.secretsmanager.models import secretsmanager_backends
+
+    if "AWS::SecretsManager::Secret" in parsing.get_model_map():
+        return
+
+    class Secret(CloudFormationModel):
+        def __init__(self, arn: str, name: str) -> None:
+            self.arn = arn
+            self.name = name
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self.arn
+
+        @staticmethod
+        def cloudformation_name_type() -> str:
+            return "Name"
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::SecretsManager::Secret"
+
+        @classmethod
+        def has_cfn_attr(cls, attr: str) -> bool:
+            return attr == "Id"
+
+        def get_cfn_attribute(self, attribute_name: str) -> str:
+            from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+            if attribute_name == "Id":
+                return self.arn
+            raise UnformattedGetAttTemplateException()
+
+        @classmethod
+        def create_from_cloudformation_json(
+            cls,
+            resource_name: str,
+            cloudformation_json: Any,
+            account_id: str,
+            region_name: str,
+            **kwargs: Any,
+        ) -> Secret:
+            properties = cloudformation_json.get("Properties") or {}
+            value = properties.get("SecretString")
+            if value is None and properties.get("GenerateSecretString") is not None:
+                value = _generated_secret(properties["GenerateSecretString"])
+            backend = secretsmanager_backends[account_id][region_name]
+            made = json.loads(
+                backend.create_secret(
+                    name=properties.get("Name") or resource_name,
+                    secret_string=value,
+                    secret_binary=None,
+                    description=properties.get("Description"),
+                    tags=properties.get("Tags"),
+                    kms_key_id=properties.get("KmsKeyId"),
+                    client_request_token=None,
+                    replica_regions=[
+                        {"Region": r["Region"], "KmsKeyId": r.get("KmsKeyId")}
+                        for r in properties.get("ReplicaRegions") or []
+                    ],
+                    force_overwrite=False,
+                )
+            )
+            return cls(made["ARN"], made["Name"])
+
+        @classmethod
+        def update_from_cloudformation_json(
+            cls,
+            original_resource: Any,
+            new_resource_name: str,
+            cloudformation_json: Any,
+            account_id: str,
+            region_name: str,
+        ) -> Secret:
+            properties = cloudformation_json.get("Properties") or {}
+            backend = secretsmanager_backends[account_id][region_name]
+            if properties.get("SecretString") is not None:
+                backend.put_secret_value(
+                    original_resource.arn,
+                    properties["SecretString"],
+                    None,  # type: ignore[arg-type]
+                    None,  # type: ignore[arg-type]
+                    ["AWSCURRENT"],
+                )
+            return original_resource
+
+        @classmethod
+        def delete_from_cloudformation_json(
+            cls,
+            resource_name: str,
+            cloudformation_json: Any,
+            account_id: str,
+            region_name: str,
+        ) -> None:
+            backend = secretsmanager_backends[account_id][region_name]
+            backend.delete_secret(resource_name, None, True)
+
+    # get_model_list reads CloudFormationModel.__subclasses__(), which holds weak references
+    fix_secrets_manager_secret.model = Secret  # type: ignore[attr-defined]
+    parsing.get_model_list.cache_clear()
+    parsing.get_model_map.cache_clear()
+    parsing.get_name_type_map.cache_clear()
+
+
+def fix_efs_attributes() -> None:
+    """``Fn::GetAtt`` on EFS resources, and an access point's ``Ref``.
+
+    moto 5.2.5's ``FileSystem``, ``AccessPoint`` and ``MountTarget`` have no
+    ``get_cfn_attribute``, so ``!GetAtt FileSystem.Arn`` (an IAM policy's resource, as ECS
+    tasks that mount EFS write it) failed its stack with "moto 5.2.5 failed: AttributeError:
+    'FileSystem' object has no attribute 'get_cfn_attribute'"; ``AccessPoint`` has no
+    ``physical_resource_id`` either (``engine.PHYSICAL_IDS`` gives CloudFormation's, the
+    ``fsap-`` id). Upstream: not reported to moto as of 5.2.5 (searched 2026-11).
+    Found: aws-ia/cfn-ps-apache-superset.
+    Test: ``test_cfn_moto_fixes.py::test_efs_attributes``.
+    """
+    from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+    from moto.efs.models import AccessPoint, FileSystem, MountTarget
+
+    attributes: dict[Any, dict[str, str]] = {
+        FileSystem: {"Arn": "file_system_arn", "FileSystemId": "file_system_id"},
+        AccessPoint: {"Arn": "access_point_arn", "AccessPointId": "access_point_id"},
+        MountTarget: {"Id": "mount_target_id", "IpAddress": "ip_address"},
+    }
+    for model, names in attributes.items():
+        if "get_cfn_attribute" in vars(model):
+            continue
+        model.motobox_own_names = tuple(vars(model))
+
+        def get_cfn_attribute(self: Any, attribute_name: str, names: Any = names) -> Any:
+            if attribute_name in names:
+                return getattr(self, names[attribute_name])
+            raise UnformattedGetAttTemplateException()
+
+        model.get_cfn_attribute = get_cfn_attribute
+        model.has_cfn_attr = classmethod(lambda cls, attr, names=names: attr in names)
+
+
+def fix_listener_forward_config() -> None:
+    """An ``AWS::ElasticLoadBalancingV2::Listener`` whose forward action names its target
+    groups in ``ForwardConfig``.
+
+    moto 5.2.5 ``ELBv2Backend.convert_and_validate_properties`` (the Listener's CloudFormation
+    path) reads ``action["TargetGroupArn"]`` of every forward action, so a listener written
+    ``ForwardConfig: {TargetGroups: [{TargetGroupArn: ...}]}`` (docker compose's ECS
+    integration writes them so) failed its stack with "KeyError: 'TargetGroupArn'". moto's
+    CreateListener takes that form, and a ListenerRule's CloudFormation path passes it on.
+    Upstream: not reported to moto as of 5.2.5 (searched 2026-11).
+    Found: aws-ia/cfn-ps-apache-superset.
+    Test: ``test_cfn_moto_fixes.py::test_a_listener_forwards_with_forward_config``.
+    """
+    from moto.elbv2.exceptions import InvalidActionTypeError
+    from moto.elbv2.models import ALLOWED_ACTIONS, ELBv2Backend
+
+    original = ELBv2Backend.convert_and_validate_properties
+    if getattr(original, "motobox_original", None):
+        return
+
+    @functools.wraps(original)
+    def convert_and_validate_properties(self: Any, properties: dict[str, Any]) -> Any:
+        actions = []
+        for number, action in enumerate(properties["DefaultActions"], start=1):
+            if action["Type"] == "forward" and "TargetGroupArn" in action:
+                actions.append({"Type": "forward", "TargetGroupArn": action["TargetGroupArn"]})
+            elif action["Type"] in ALLOWED_ACTIONS:
+                actions.append(action)
+            else:
+                raise InvalidActionTypeError(action["Type"], number)
+        return actions
+
+    ELBv2Backend.convert_and_validate_properties = _mark(  # type: ignore[method-assign]
+        convert_and_validate_properties, original
+    )
+
+
+def fix_load_balancer_type() -> None:
+    """An ``AWS::ElasticLoadBalancingV2::LoadBalancer`` of the ``Type`` the template gives,
+    with its ``SubnetMappings``, ``IpAddressType``, ``Tags`` and ``LoadBalancerAttributes``.
+
+    moto 5.2.5 ``FakeLoadBalancer.create_from_cloudformation_json`` reads ``SecurityGroups``,
+    ``Subnets`` and ``Scheme`` only: ``Type: network`` made an application load balancer, so
+    a TCP listener on it failed its stack with "ValidationError: Listener protocol 'TCP'
+    must be one of 'HTTP, HTTPS'", and a stack that completed described its NLB as
+    ``application``. moto's CreateLoadBalancer takes all of them. Upstream: not reported to
+    moto as of 5.2.5 (searched 2026-11). Found: aws-ia/cfn-ps-apache-superset.
+    Test: ``test_cfn_moto_fixes.py::test_a_listener_forwards_with_forward_config``.
+    """
+    from moto.elbv2.models import FakeLoadBalancer, elbv2_backends
+
+    @_replaces(FakeLoadBalancer)
+    def create(call: Hook) -> Any:
+        properties = call.properties
+        backend = elbv2_backends[call.account][call.region]
+        balancer = backend.create_load_balancer(
+            call.name,
+            properties.get("SecurityGroups") or [],
+            properties.get("Subnets") or [],
+            subnet_mappings=properties.get("SubnetMappings"),
+            scheme=properties.get("Scheme", "internet-facing"),
+            loadbalancer_type=properties.get("Type") or "application",
+            ip_address_type=properties.get("IpAddressType") or "ipv4",
+            tags=properties.get("Tags"),
+        )
+        attributes = {
+            str(a["Key"]): str(a["Value"]) for a in properties.get("LoadBalancerAttributes") or []
+        }
+        if attributes:
+            backend.modify_load_balancer_attributes(balancer.arn, attributes)
+        return balancer
+
+
+def fix_load_balancer_attributes() -> None:
+    """``Fn::GetAtt`` on a target group, and a load balancer's ``LoadBalancerFullName`` and
+    ``SecurityGroups``.
+
+    moto 5.2.5's ``FakeTargetGroup`` has no ``get_cfn_attribute``, so
+    ``!GetAtt TargetGroup.TargetGroupFullName`` (a CloudWatch dashboard's or alarm's
+    dimension) failed its stack with "AttributeError: 'FakeTargetGroup' object has no
+    attribute 'get_cfn_attribute'"; ``FakeLoadBalancer`` raises ``NotImplementedError`` for
+    ``LoadBalancerFullName`` and ``SecurityGroups``. Upstream: not reported to moto as of
+    5.2.5 (searched 2026-11). Found: aws-ia/cfn-ps-apache-superset.
+    Test: ``test_cfn_moto_fixes.py::test_a_listener_forwards_with_forward_config``.
+    """
+    from moto.elbv2.models import FakeLoadBalancer, FakeTargetGroup
+
+    if "get_cfn_attribute" in vars(FakeTargetGroup):
+        return
+    FakeTargetGroup.motobox_own_names = tuple(vars(FakeTargetGroup))  # type: ignore[attr-defined]
+    groups = {
+        "TargetGroupArn": lambda g: g.arn,
+        "TargetGroupName": lambda g: g.name,
+        "TargetGroupFullName": lambda g: g.arn.split(":", 5)[5],
+        "LoadBalancerArns": lambda g: list(g.load_balancer_arns),
+    }
+    balancers = {
+        "LoadBalancerFullName": lambda b: b.arn.split(":loadbalancer/", 1)[1],
+        "SecurityGroups": lambda b: list(b.security_groups or []),
+    }
+
+    def group_attribute(self: Any, attribute_name: str) -> Any:
+        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+        if attribute_name in groups:
+            return groups[attribute_name](self)
+        raise UnformattedGetAttTemplateException()
+
+    FakeTargetGroup.get_cfn_attribute = group_attribute  # type: ignore[attr-defined]
+    FakeTargetGroup.has_cfn_attr = classmethod(  # type: ignore[assignment,method-assign]
+        lambda cls, attr: attr in groups
+    )
+    original = FakeLoadBalancer.get_cfn_attribute
+
+    def balancer_attribute(self: Any, attribute_name: str) -> Any:
+        if attribute_name in balancers:
+            return balancers[attribute_name](self)
+        return original(self, attribute_name)
+
+    FakeLoadBalancer.get_cfn_attribute = _mark(  # type: ignore[method-assign]
+        balancer_attribute, original
+    )

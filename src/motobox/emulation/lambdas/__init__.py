@@ -62,10 +62,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from motobox.emulation.lambdas.executor import Result
-from motobox.emulation.lambdas.lifecycle import fix_runtime_lifecycle
+from motobox.emulation.lambdas.lifecycle import fix_missing_code_object, fix_runtime_lifecycle
 from motobox.emulation.lambdas.moto_hook import fix_lambda_execution
 
-__all__ = ["FunctionNotFound", "Result", "fix_lambda_execution", "fix_runtime_lifecycle", "invoke"]
+__all__ = [
+    "FunctionNotFound",
+    "Result",
+    "fix_lambda_execution",
+    "fix_missing_code_object",
+    "fix_runtime_lifecycle",
+    "invoke",
+]
 
 
 class FunctionNotFound(LookupError):

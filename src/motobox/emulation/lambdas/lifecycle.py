@@ -108,3 +108,35 @@ def fix_runtime_lifecycle() -> None:
     LambdaBackend.create_function = create  # type: ignore[method-assign]
     LambdaBackend.update_function_configuration = configure  # type: ignore[method-assign]
     LambdaBackend.update_function_code = code  # type: ignore[method-assign]
+
+
+def fix_missing_code_object() -> None:
+    """A function whose ``Code`` names an S3 object that does not exist is refused, as
+    Lambda refuses it: "Error occurred while GetObject. S3 Error Code: NoSuchKey".
+
+    moto 5.2.5 ``_validate_s3_bucket_and_key`` waits for ``MissingKey``, but
+    ``S3Backend.get_object`` answers None for a missing key, so the function was made with
+    no code (``CodeSize`` 0) and a stack built on a wrong ``QSS3KeyPrefix`` completed
+    (quickstart-amazon-selling-partner-api-reports-notifications: seven functions whose jars
+    taskcat had uploaded under another prefix). A missing bucket is refused already.
+    Upstream: not reported to moto as of 5.2.5 (searched 2026-11).
+    Test: ``test_lambda_runtime_lifecycle.py::test_code_from_a_missing_s3_object_is_refused``.
+    """
+    from moto.awslambda import models
+    from moto.awslambda.exceptions import InvalidParameterValueException
+
+    original = models._validate_s3_bucket_and_key
+    if getattr(original, "motobox_original", None):
+        return
+
+    def validate(account_id: str, partition: str, data: dict[str, Any]) -> Any:
+        key = original(account_id, partition, data)
+        if key is None and models.do_validate_s3():
+            raise InvalidParameterValueException(
+                "Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: "
+                "The specified key does not exist."
+            )
+        return key
+
+    validate.motobox_original = original  # type: ignore[attr-defined]
+    models._validate_s3_bucket_and_key = validate
