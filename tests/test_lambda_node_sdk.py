@@ -78,3 +78,61 @@ def test_an_sdk_installed_after_the_cloud_started_is_found(
         answer = invoke(cloud, "after")
     assert "FunctionError" not in answer, answer["Payload"]
     assert answer["Payload"] == []
+
+
+def test_a_node_function_sees_the_sdk_and_not_the_projects_other_packages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lambda's Node.js runtime ships the SDK v3 and what it needs, nothing else: a function
+    that requires ``aws-sdk`` (v2, which the Serverless Framework v3 itself depends on, so it
+    lies beside the SDK in a project's node_modules) or any package it did not bundle fails
+    there. It found the whole folder here, so it passed."""
+    sdk = Path(require(NODE_DIR / "node_modules" / "@aws-sdk" / "client-s3")).parents[1]
+    project = tmp_path / "project" / "node_modules"
+    project.mkdir(parents=True)
+    for entry in sdk.iterdir():
+        (project / entry.name).symlink_to(entry)
+    (project / "left-pad").mkdir()
+    (project / "left-pad" / "package.json").write_text('{"name": "left-pad"}')
+    (project / "left-pad" / "index.js").write_text("module.exports = 1;")
+    monkeypatch.delenv("NODE_PATH", raising=False)
+    monkeypatch.chdir(project.parent)
+    bundled = {
+        "index.js": 'exports.handler = async () => require("left-pad");\n',
+        "node_modules/left-pad/index.js": "module.exports = 2;\n",
+    }
+    with Cloud() as cloud:
+        create(cloud, "lists", NEEDS_SDK, runtime="nodejs20.x", timeout=30)
+        create(cloud, "unbundled", {"index.js": bundled["index.js"]}, runtime="nodejs20.x")
+        create(cloud, "bundled", bundled, runtime="nodejs20.x")
+        listed, unbundled, own = (invoke(cloud, n) for n in ("lists", "unbundled", "bundled"))
+    assert "FunctionError" not in listed, listed["Payload"]
+    assert unbundled["FunctionError"] == "Unhandled"
+    assert "Cannot find module 'left-pad'" in unbundled["Payload"]["errorMessage"]
+    assert own["Payload"] == 2
+
+
+def test_a_node_sdk_client_sent_to_an_aws_host_reaches_the_cloud(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The SQS client sends to the host of the QueueUrl it is given (a stack's ``Ref``,
+    ``https://sqs.REGION.amazonaws.com/...``), not to AWS_ENDPOINT_URL, through an agent of its
+    own: only the global agent went through the egress control, and the call failed with
+    ``getaddrinfo ENOTFOUND``. An S3 client given S3's own endpoint does the same."""
+    monkeypatch.setenv("NODE_PATH", require(NODE_DIR / "node_modules"))
+    code = {
+        "index.js": 'const { S3Client, ListBucketsCommand } = require("@aws-sdk/client-s3");\n'
+        "exports.handler = async () => {\n"
+        '  const s3 = new S3Client({ endpoint: "https://s3.us-east-1.amazonaws.com" });\n'
+        "  const answer = await s3.send(new ListBucketsCommand({}));\n"
+        "  return answer.Buckets.map((b) => b.Name);\n"
+        "};\n"
+    }
+    with Cloud() as cloud:
+        cloud.client("s3").create_bucket(Bucket="reached-through-aws-host")
+        create(cloud, "aws-host", code, runtime="nodejs20.x", timeout=30)
+        answer = invoke(cloud, "aws-host")
+        calls = cloud.journal.calls("s3:ListBuckets")
+    assert "FunctionError" not in answer, answer["Payload"]
+    assert answer["Payload"] == ["reached-through-aws-host"]
+    assert calls

@@ -63,6 +63,8 @@ FIXES: dict[str, tuple[Callable[[], None], ...]] = {
         cfn.fix_change_set_type,
         cfn.fix_missing_change_set,
         cfn.fix_ssm_parameter_previous_value,
+        cfn.fix_validate_template,
+        cfn.fix_s3_bucket_properties,
         cfn.fix_stack_engine,
         status.fix_stack_resource_status,
         template_url.fix_template_url_bucket,

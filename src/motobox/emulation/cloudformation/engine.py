@@ -63,12 +63,45 @@ INTERNAL = frozenset({"AWS::CDK::Metadata"})
 WAIT_TYPES = frozenset(
     {"AWS::CloudFormation::WaitCondition", "AWS::CloudFormation::WaitConditionHandle"}
 )
-#: Properties moto 5.2.5's model of a type reads never (the resource is made without them):
-#: a template that gives one gets the part reported as not emulated, like a CreationPolicy.
+#: Properties moto 5.2.5's model of a type reads never (the resource is made without them),
+#: or keeps without acting on (a rule's schedule never fires): a template that gives one gets
+#: the part reported as not emulated, like a CreationPolicy.
+#: An empty value (the Serverless Framework writes ``Policy: ""`` on every REST API) asks for
+#: nothing and is not reported.
 UNREAD_PROPERTIES: dict[str, tuple[str, ...]] = {
     # fixes.fix_rest_api_body reads Name, Description, EndpointConfiguration and the Body.
     "AWS::ApiGateway::RestApi": ("Policy", "ApiKeySourceType"),
+    # EventBridge rules with a schedule never fire (rules matched by PutEvents do deliver).
+    "AWS::Events::Rule": ("ScheduleExpression",),
+    # moto reads BucketName, BucketEncryption and Tags; fixes.fix_s3_bucket_properties
+    # NotificationConfiguration, VersioningConfiguration, LifecycleConfiguration and
+    # PublicAccessBlockConfiguration.
+    "AWS::S3::Bucket": (
+        "AccelerateConfiguration",
+        "AnalyticsConfigurations",
+        "CorsConfiguration",
+        "IntelligentTieringConfigurations",
+        "InventoryConfigurations",
+        "LoggingConfiguration",
+        "MetricsConfigurations",
+        "ObjectLockConfiguration",
+        "ObjectLockEnabled",
+        "OwnershipControls",
+        "ReplicationConfiguration",
+        "WebsiteConfiguration",
+    ),
 }
+
+
+def unread_properties(type_name: str, properties: Any) -> list[str]:
+    """The properties of ``properties`` that moto's model of ``type_name`` never reads."""
+    if not isinstance(properties, Mapping):
+        return []
+    return [
+        name
+        for name in UNREAD_PROPERTIES.get(type_name, ())
+        if properties.get(name) not in (None, "", {}, [])
+    ]
 
 
 def _lambda_version_arn(
@@ -480,10 +513,8 @@ class StackRun:
         self._give_physical_id(logical_id, type_name, resource_json, instance)
         if "CreationPolicy" in resource_json:
             self._note_not_emulated(logical_id, type_name, "CreationPolicy")
-        given = resource_json.get("Properties") or {}
-        for name in UNREAD_PROPERTIES.get(type_name, ()):
-            if name in given:
-                self._note_not_emulated(logical_id, type_name, name)
+        for name in unread_properties(type_name, resource_json.get("Properties")):
+            self._note_not_emulated(logical_id, type_name, name)
         return instance
 
     def _give_physical_id(
@@ -569,7 +600,10 @@ class StackRun:
     def _note_not_emulated(self, logical_id: str, type_name: str, part: str) -> None:
         if strict(self.info):
             self._journal_resource(logical_id, type_name, "refused", part=part)
-            why = ": no signal can come" if part == "CreationPolicy" else ""
+            why = {
+                "CreationPolicy": ": no signal can come",
+                "ScheduleExpression": ": the rule never fires on its schedule",
+            }.get(part, "")
             raise NotEmulated(
                 f"{logical_id} ({type_name}): its {part} is not emulated by moto "
                 f"{moto_version()}{why}"
@@ -897,6 +931,8 @@ class StackRun:
                     raise ResourceFailure(
                         f"{logical_id} ({type_name}): moto {moto_version()} made no resource"
                     )
+                for name in unread_properties(type_name, resource_json.get("Properties")):
+                    self._note_not_emulated(logical_id, type_name, name)
             else:
                 instance = self._not_emulated(logical_id, type_name, resource_json)
         except (ResourceFailure, template.DynamicReferenceError) as exc:
@@ -1006,8 +1042,30 @@ def _elbv2(account: str, region: str) -> Any:
     return elbv2_backends[account][region]
 
 
+def _delete_bucket(instance: Any, account: str, region: str) -> None:
+    """moto 5.2.5 ``FakeBucket.delete_from_cloudformation_json`` calls ``delete_bucket``, which
+    keeps a bucket that holds objects and says nothing: DeleteStack said DELETE_COMPLETE and
+    the bucket stayed. CloudFormation fails the resource (and the stack) with S3's error; a
+    bucket already gone is deleted."""
+    from moto.s3.exceptions import MissingBucket
+    from moto.s3.models import s3_backends
+
+    backend = s3_backends[account][stubs.partition_of(region)]
+    try:
+        bucket = backend.get_bucket(instance.name)
+    except MissingBucket:
+        return
+    if bucket.keys:
+        raise ResourceFailure(
+            'Resource handler returned message: "The bucket you tried to delete is not empty '
+            '(Service: S3, Status Code: 409)" (HandlerErrorCode: GeneralServiceException)'
+        )
+    backend.delete_bucket(instance.name)
+
+
 #: Deletion of types whose moto model does not delete itself (DeleteStack left them).
 DELETERS: dict[str, Callable[[Any, str, str], None]] = {
+    "AWS::S3::Bucket": _delete_bucket,
     "AWS::ApiGateway::RestApi": _delete_rest_api,
     # methods, resources and deployments go with their API (deleted after them)
     "AWS::ApiGateway::Method": lambda instance, account, region: None,

@@ -921,6 +921,260 @@ def fix_ssm_parameter_previous_value() -> None:
     Stack.stack_parameters = property(_mark(stack_parameters, original.fget))  # type: ignore[assignment]
 
 
+def _bucket_notifications(cfn: Any) -> dict[str, Any] | None:
+    """A bucket's ``NotificationConfiguration`` as CloudFormation writes it, in the shape
+    moto's ``FakeBucket.set_notification_configuration`` reads (the S3 API's, parsed)."""
+    if not isinstance(cfn, dict):
+        return None
+    out: dict[str, Any] = {}
+    for cfn_key, api_key, target, arn_key in (
+        ("LambdaConfigurations", "CloudFunctionConfiguration", "Function", "CloudFunction"),
+        ("QueueConfigurations", "QueueConfiguration", "Queue", "Queue"),
+        ("TopicConfigurations", "TopicConfiguration", "Topic", "Topic"),
+    ):
+        items = []
+        for item in cfn.get(cfn_key) or []:
+            converted: dict[str, Any] = {arn_key: item[target], "Event": [item["Event"]]}
+            rules = ((item.get("Filter") or {}).get("S3Key") or {}).get("Rules")
+            if rules:
+                converted["Filter"] = {"S3Key": {"FilterRule": list(rules)}}
+            items.append(converted)
+        if items:
+            out[api_key] = items
+    event_bridge = cfn.get("EventBridgeConfiguration") or {}
+    if str(event_bridge.get("EventBridgeEnabled", "false")).lower() == "true":
+        out["EventBridgeConfiguration"] = {}
+    return out or None
+
+
+def _bucket_lifecycle(cfn: Any) -> list[dict[str, Any]]:
+    """A bucket's ``LifecycleConfiguration`` rules as CloudFormation writes them, in the shape
+    moto's ``FakeBucket.set_lifecycle`` reads (the S3 API's, parsed)."""
+    rules = []
+    for rule in (cfn.get("Rules") if isinstance(cfn, dict) else None) or []:
+        out: dict[str, Any] = {"ID": rule.get("Id", ""), "Status": rule.get("Status", "Enabled")}
+        prefix = rule.get("Prefix", "")
+        tags = [
+            {"Key": t["Key"], "Value": t.get("Value", "")} for t in rule.get("TagFilters") or []
+        ]
+        out["Filter"] = {"And": {"Prefix": prefix, "Tag": tags}} if tags else {"Prefix": prefix}
+        if "ExpirationInDays" in rule:
+            out["Expiration"] = {"Days": str(rule["ExpirationInDays"])}
+        elif "ExpirationDate" in rule:
+            out["Expiration"] = {"Date": str(rule["ExpirationDate"])}
+        elif "ExpiredObjectDeleteMarker" in rule:
+            marker = str(rule["ExpiredObjectDeleteMarker"]).lower()
+            out["Expiration"] = {"ExpiredObjectDeleteMarker": marker}
+        noncurrent = rule.get("NoncurrentVersionExpiration") or {}
+        days = noncurrent.get("NoncurrentDays", rule.get("NoncurrentVersionExpirationInDays"))
+        if days is not None:
+            out["NoncurrentVersionExpiration"] = {"NoncurrentDays": str(days)}
+        abort = rule.get("AbortIncompleteMultipartUpload") or {}
+        if abort.get("DaysAfterInitiation") is not None:
+            out["AbortIncompleteMultipartUpload"] = {
+                "DaysAfterInitiation": str(abort["DaysAfterInitiation"])
+            }
+        transitions = [*(rule.get("Transitions") or []), *filter(None, [rule.get("Transition")])]
+        if transitions:
+            out["Transition"] = [
+                {
+                    k: str(t[c])
+                    for k, c in (("Days", "TransitionInDays"), ("Date", "TransitionDate"))
+                    if c in t
+                }
+                | {"StorageClass": t.get("StorageClass")}
+                for t in transitions
+            ]
+        older = [
+            *(rule.get("NoncurrentVersionTransitions") or []),
+            *filter(None, [rule.get("NoncurrentVersionTransition")]),
+        ]
+        if older:
+            out["NoncurrentVersionTransition"] = [
+                {
+                    "NoncurrentDays": str(t.get("TransitionInDays")),
+                    "StorageClass": t.get("StorageClass"),
+                }
+                for t in older
+            ]
+        rules.append(out)
+    return rules
+
+
+def fix_s3_bucket_properties() -> None:
+    """An ``AWS::S3::Bucket``'s ``NotificationConfiguration``, ``VersioningConfiguration``,
+    ``LifecycleConfiguration`` (kept, as the API keeps it; moto expires nothing) and
+    ``PublicAccessBlockConfiguration`` are applied, at creation and update.
+
+    moto 5.2.5 ``FakeBucket.create_from_cloudformation_json`` and
+    ``update_from_cloudformation_json`` read ``BucketName``, ``BucketEncryption`` and ``Tags``
+    only: a bucket with ``NotificationConfiguration`` was CREATE_COMPLETE with no notification,
+    so the Lambda functions, queues and topics it names were never told of an object (the
+    Serverless Framework's ``s3`` event, SAM's ``S3`` event, CDK's ``addEventNotification``
+    without its custom resource), and nothing said so. The configuration is converted to the
+    S3 API's shape and given to moto's bucket, which then notifies as ``PutBucketNotification
+    Configuration`` makes it (motobox runs the Lambda targets). The bucket's other properties
+    moto ignores are reported as not emulated (``engine.UNREAD_PROPERTIES``).
+    Upstream: unchanged on moto's main branch (``moto/s3/models.py``).
+    Test: ``tests/test_cfn_s3_bucket.py``.
+    """
+    from moto.s3.models import FakeBucket, s3_backends
+    from moto.utilities.utils import get_partition
+
+    if getattr(FakeBucket.create_from_cloudformation_json, "motobox_original", None):
+        return
+    original_update = FakeBucket.update_from_cloudformation_json
+
+    def apply(bucket: Any, properties: Any, account_id: str, region_name: str) -> None:
+        backend = s3_backends[account_id][get_partition(region_name)]
+        properties = properties if isinstance(properties, dict) else {}
+        versioning = properties.get("VersioningConfiguration") or {}
+        if versioning.get("Status"):
+            backend.put_bucket_versioning(bucket.name, str(versioning["Status"]))
+        block = properties.get("PublicAccessBlockConfiguration")
+        if isinstance(block, dict):
+            # CloudFormation's shape is the API's; every flag left out is false
+            bucket.public_access_block = None
+            if block:
+                backend.put_public_access_block(bucket.name, {k: str(v) for k, v in block.items()})
+        elif bucket.public_access_block is not None:
+            bucket.public_access_block = None
+        lifecycle = _bucket_lifecycle(properties.get("LifecycleConfiguration"))
+        if lifecycle:
+            backend.put_bucket_lifecycle(bucket.name, lifecycle)
+        elif bucket.rules:
+            bucket.delete_lifecycle()
+        notifications = _bucket_notifications(properties.get("NotificationConfiguration"))
+        if notifications or bucket.notification_configuration is not None:
+            bucket.set_notification_configuration(notifications)
+
+    @_replaces(FakeBucket)
+    def create(call: Hook) -> Any:
+        bucket = call.proceed()
+        apply(bucket, call.properties, call.account, call.region)
+        return bucket
+
+    def update_from_cloudformation_json(
+        cls: Any,
+        original_resource: Any,
+        new_resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        region_name: str,
+    ) -> Any:
+        bucket = original_update(
+            original_resource, new_resource_name, cloudformation_json, account_id, region_name
+        )
+        if bucket is original_resource:  # a replacement was made by create, above
+            apply(bucket, cloudformation_json.get("Properties"), account_id, region_name)
+        return bucket
+
+    updated: Any = classmethod(update_from_cloudformation_json)
+    FakeBucket.update_from_cloudformation_json = updated  # type: ignore[method-assign]
+
+
+def fix_validate_template() -> None:
+    """``ValidateTemplate`` checks what CloudFormation checks, not what cfn-lint warns about.
+
+    moto 5.2.5 ``CloudFormationResponse.validate_template`` runs every cfn-lint rule over the
+    template and fails with the first match, whatever its level: a warning (W2531, a Lambda
+    runtime past its deprecation date, on every ``nodejs18.x`` or ``python3.9`` function), an
+    informational note, or a property check CloudFormation makes only when it creates the
+    resource. It passes the message as ``ValidationError``'s first argument, the stack name,
+    so the client reads "Stack with id Runtime 'python3.9' was deprecated on ... does not
+    exist". ``serverless deploy`` (v3) calls ValidateTemplate before every deployment and
+    stops there. CloudFormation checks the template's syntax and structure (a YAML or JSON
+    object, ``Resources`` with a ``Type`` each, references and ``DependsOn`` that name
+    something, no cycle): the checks ``template.creation_order`` makes at CreateStack, with
+    CloudFormation's words. The answer also lists the template's parameters and the
+    capabilities its IAM resources need, as CloudFormation's does (moto answers none).
+    Upstream: unchanged on moto's main branch (``moto/cloudformation/responses.py``).
+    Test: ``tests/test_cfn_validate_template.py``.
+    """
+    from moto.cloudformation.exceptions import ValidationError
+    from moto.cloudformation.responses import CloudFormationResponse
+    from moto.core.responses import ActionResult
+
+    from motobox.emulation.cloudformation import template
+
+    original = CloudFormationResponse.validate_template
+    if getattr(original, "motobox_original", None):
+        return
+
+    def validate_template(self: Any) -> Any:
+        body = self._get_param("TemplateBody")
+        url = self._get_param("TemplateURL")
+        if url:
+            body = self._get_stack_from_s3_url(url)
+        try:
+            parsed = template.parse(body or "")
+            if not parsed.get("Resources"):
+                raise template.TemplateError(
+                    "Template format error: At least one Resources member must be defined."
+                )
+            if not template.transforms(parsed):
+                template.creation_order(parsed)
+        except template.TemplateError as exc:
+            raise ValidationError(message=str(exc)) from None
+        result: dict[str, Any] = {
+            "Parameters": _template_parameters(parsed),
+            "DeclaredTransforms": template.transforms(parsed),
+        }
+        if isinstance(parsed.get("Description"), str):
+            result["Description"] = parsed["Description"]
+        result.update(_template_capabilities(parsed))
+        return ActionResult(result)
+
+    CloudFormationResponse.validate_template = _mark(validate_template, original)  # type: ignore[method-assign]
+
+
+def _template_parameters(parsed: dict[str, Any]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for key, spec in (parsed.get("Parameters") or {}).items():
+        spec = spec if isinstance(spec, dict) else {}
+        item: dict[str, Any] = {
+            "ParameterKey": key,
+            "NoEcho": str(spec.get("NoEcho", "false")).lower() == "true",
+        }
+        if "Default" in spec:
+            default = spec["Default"]
+            item["DefaultValue"] = (
+                ",".join(map(str, default)) if isinstance(default, list) else str(default)
+            )
+        if isinstance(spec.get("Description"), str):
+            item["Description"] = spec["Description"]
+        out.append(item)
+    return out
+
+
+_NAMED_IAM = {
+    "AWS::IAM::Role": "RoleName",
+    "AWS::IAM::User": "UserName",
+    "AWS::IAM::Group": "GroupName",
+    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+    "AWS::IAM::InstanceProfile": "InstanceProfileName",
+}
+
+
+def _template_capabilities(parsed: dict[str, Any]) -> dict[str, Any]:
+    kinds: list[str] = []
+    named = False
+    for resource in (parsed.get("Resources") or {}).values():
+        kind = resource.get("Type") if isinstance(resource, dict) else None
+        if isinstance(kind, str) and kind.startswith("AWS::IAM::"):
+            kinds.append(kind)
+            props = resource.get("Properties") or {}
+            named = named or (kind in _NAMED_IAM and _NAMED_IAM[kind] in props)
+    if not kinds:
+        return {"Capabilities": []}
+    return {
+        "Capabilities": ["CAPABILITY_NAMED_IAM" if named else "CAPABILITY_IAM"],
+        "CapabilitiesReason": "The following resource(s) require capabilities: ["
+        + ", ".join(dict.fromkeys(kinds))
+        + "]",
+    }
+
+
 def fix_stack_engine() -> None:
     """Stacks are made, updated and deleted by the engine (``engine`` module docstring)."""
     from moto.cloudformation import parsing

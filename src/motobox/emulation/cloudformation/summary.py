@@ -42,6 +42,11 @@ def _counted(names: Iterable[str]) -> str:
     return ", ".join(f"{name} ({n})" if n > 1 else name for name, n in counts.items())
 
 
+def _label(kind_and_parts: list[str]) -> str:
+    kind, *parts = kind_and_parts
+    return f"{kind} ({', '.join(parts)})" if parts else kind
+
+
 def lines(records: Iterable[Mapping[str, Any]]) -> list[str]:
     """One line per stack that has resources moto did not emulate or that was still in
     progress, and one per kind of not-emulated operation call."""
@@ -80,10 +85,12 @@ def lines(records: Iterable[Mapping[str, Any]]) -> list[str]:
             if record.get("resources") is not None:
                 info["resources"] = record["resources"]
         elif event == "resource" and record.get("emulation") in ("stubbed", "refused"):
-            label = str(record.get("type"))
-            if record.get("part"):
-                label += f" ({record['part']})"
-            info[record["emulation"]][str(record.get("logical_id"))] = label
+            # every part of one resource in one label: "AWS::S3::Bucket (A, B)"
+            kind_and_parts = info[record["emulation"]].setdefault(
+                str(record.get("logical_id")), [str(record.get("type"))]
+            )
+            if record.get("part") and record["part"] not in kind_and_parts:
+                kind_and_parts.append(str(record["part"]))
     names = Counter(str(stacks[k]["name"]) for k in order)
     out = []
     for key in order:
@@ -95,12 +102,12 @@ def lines(records: Iterable[Mapping[str, Any]]) -> list[str]:
             count = len(info["stubbed"])
             out.append(
                 f"{label}: {count} of {total} resources not emulated by moto: "
-                + _counted(info["stubbed"].values())
+                + _counted(map(_label, info["stubbed"].values()))
             )
         if info["refused"]:
             out.append(
                 f"{label}: {len(info['refused'])} resources failed because moto does not "
-                f"emulate them (strict): " + _counted(info["refused"].values())
+                f"emulate them (strict): " + _counted(map(_label, info["refused"].values()))
             )
         status = str(info["status"] or "")
         if status.endswith("_IN_PROGRESS"):

@@ -118,14 +118,17 @@ function context(request, finish) {
   };
 }
 
-// Node's `https` module ignores HTTPS_PROXY (the AWS SDK's own agents talk to AWS_ENDPOINT_URL).
-// On Lambda a function's HTTPS requests go out through AWS's network; here they go through
-// motobox's egress control, as the proxy variables the function gets intend: the global agent
-// opens a CONNECT tunnel to the proxy for every host NO_PROXY does not name. So a request that
-// gives only a host name (`https.request({hostname, path})`, as AWS CDK's custom resource
-// handlers send their answer to ResponseURL) reaches the cloud when the host is an AWS one,
-// and the egress answer (a stub, or 403) otherwise, never the internet. A sealed run needs
-// none of it (its DNS and port 443 are motobox's) but is served the same way.
+// Node's `https` module ignores HTTPS_PROXY. On Lambda a function's HTTPS requests go out
+// through AWS's network; here they go through motobox's egress control, as the proxy variables
+// the function gets intend: every `https.Agent` (the global one and those a library makes, as
+// the AWS SDK's request handler does) opens a CONNECT tunnel to the proxy for every host
+// NO_PROXY does not name. So a request that gives only a host name (`https.request({hostname,
+// path})`, as AWS CDK's custom resource handlers send their answer to ResponseURL), and an SDK
+// call sent to an AWS host rather than AWS_ENDPOINT_URL (the SQS client sends to the host of
+// the QueueUrl it is given, `https://sqs.REGION.amazonaws.com/...` from a stack's `Ref`),
+// reach the cloud when the host is an AWS one, and the egress answer (a stub, or 403)
+// otherwise, never the internet. A sealed run needs none of it (its DNS and port 443 are
+// motobox's) but is served the same way.
 function proxyAgent() {
   const proxy = process.env.HTTPS_PROXY || process.env.https_proxy;
   if (!proxy) return;
@@ -145,33 +148,31 @@ function proxyAgent() {
   const direct = (host) =>
     bypass.some((entry) => entry === "*" || host === entry || host.endsWith("." + entry));
 
-  class TunnelAgent extends https.Agent {
-    createConnection(options, callback) {
-      const host = String(options.host || options.hostname || "localhost").toLowerCase();
-      const port = options.port || 443;
-      if (direct(host)) return super.createConnection(options, callback);
-      const connect = http.request({
-        host: target.hostname,
-        port: target.port || 80,
-        method: "CONNECT",
-        path: `${host}:${port}`,
-        headers: { host: `${host}:${port}` },
-        agent: false,
-      });
-      connect.once("connect", (response, socket) => {
-        if (response.statusCode !== 200) {
-          socket.destroy();
-          callback(new Error(`proxy ${proxy} refused CONNECT ${host}:${port}: ${response.statusCode}`));
-          return;
-        }
-        callback(null, tls.connect({ ...options, socket, servername: options.servername || host }));
-      });
-      connect.once("error", (error) => callback(error));
-      connect.end();
-      return undefined;
-    }
-  }
-  https.globalAgent = new TunnelAgent();
+  const original = https.Agent.prototype.createConnection;
+  https.Agent.prototype.createConnection = function createConnection(options, callback) {
+    const host = String(options.host || options.hostname || "localhost").toLowerCase();
+    const port = options.port || 443;
+    if (direct(host)) return original.call(this, options, callback);
+    const connect = http.request({
+      host: target.hostname,
+      port: target.port || 80,
+      method: "CONNECT",
+      path: `${host}:${port}`,
+      headers: { host: `${host}:${port}` },
+      agent: false,
+    });
+    connect.once("connect", (response, socket) => {
+      if (response.statusCode !== 200) {
+        socket.destroy();
+        callback(new Error(`proxy ${proxy} refused CONNECT ${host}:${port}: ${response.statusCode}`));
+        return;
+      }
+      callback(null, tls.connect({ ...options, socket, servername: options.servername || host }));
+    });
+    connect.once("error", (error) => callback(error));
+    connect.end();
+    return undefined;
+  };
 }
 
 async function main() {

@@ -4,10 +4,14 @@ One workspace per cloud (a temporary folder, removed when the cloud stops), laid
 both runtimes find what Lambda's own runtimes find:
 
     WORKSPACE/
-      node_modules -> the host's SDK     NODE_PATH's first folder holding @aws-sdk, else the
+      node_modules/                      the host's SDK: links to @aws-sdk/* and the packages
+                                         they depend on (@smithy/*, tslib, ...), found in
+                                         NODE_PATH's first folder holding @aws-sdk, else the
                                          nearest node_modules/@aws-sdk above motobox's working
                                          directory (Node's walk up to parent folders finds it,
-                                         so ES modules, which ignore NODE_PATH, import it too)
+                                         so ES modules, which ignore NODE_PATH, import it too);
+                                         that folder's other packages are not linked, as
+                                         Lambda's runtime has only its SDK
       python/                            boto3, botocore, s3transfer and their pure-Python
                                          dependencies, linked from motobox's interpreter (never
                                          moto): the end of a Python function's sys.path, as
@@ -31,6 +35,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import io
+import json
 import os
 import shutil
 import threading
@@ -69,17 +74,25 @@ class Workspace:
         self.node_sdk: str | None = None
         self._node_path = node_path
         self._start = Path.cwd()
+        self._sdk_seen: float | None = None
         self.find_node_sdk()
 
     def find_node_sdk(self) -> str | None:
         """``node_sdk``, looked for again while none is found (an ``npm install`` in the
-        project after the cloud started counts, as the hint of a missing SDK promises)."""
+        project after the cloud started counts, as the hint of a missing SDK promises), its
+        packages linked again when its ``@aws-sdk`` folder changed."""
         with self._lock:
             if self.node_sdk is None:
-                found = node_sdk(self._node_path, self._start)
-                if found is not None:
-                    (self.root / "node_modules").symlink_to(Path(found).resolve())
-                    self.node_sdk = found
+                self.node_sdk = node_sdk(self._node_path, self._start)
+            if self.node_sdk is not None:
+                folder = Path(self.node_sdk).resolve()
+                try:
+                    changed = (folder / "@aws-sdk").stat().st_mtime
+                except OSError:
+                    return self.node_sdk
+                if changed != self._sdk_seen:
+                    link_node_sdk(folder, self.root / "node_modules")
+                    self._sdk_seen = changed
             return self.node_sdk
 
     @property
@@ -116,6 +129,39 @@ def node_sdk(node_path: str, start: Path) -> str | None:
         if (parent / "node_modules" / "@aws-sdk").is_dir():
             return str(parent / "node_modules")
     return None
+
+
+def node_sdk_packages(folder: Path) -> list[str]:
+    """The names of ``@aws-sdk/*`` in the ``node_modules`` folder ``folder`` and of the
+    packages they depend on that lie there too (Lambda's Node.js runtime ships the SDK with
+    its dependencies, nothing else)."""
+    names = [f"@aws-sdk/{p.name}" for p in sorted((folder / "@aws-sdk").iterdir()) if p.is_dir()]
+    seen = set(names)
+    while names:
+        name = names.pop()
+        try:
+            manifest = json.loads((folder / name / "package.json").read_text("utf-8"))
+        except (OSError, ValueError):
+            continue
+        wanted = {
+            **(manifest.get("optionalDependencies") or {}),
+            **(manifest.get("dependencies") or {}),
+        }
+        for dependency in wanted:
+            if dependency not in seen and (folder / dependency / "package.json").is_file():
+                seen.add(dependency)
+                names.append(dependency)
+    return sorted(seen)
+
+
+def link_node_sdk(folder: Path, target: Path) -> None:
+    """Links in ``target`` to the SDK's packages in ``folder`` (``node_sdk_packages``)."""
+    for name in node_sdk_packages(folder):
+        link = target / name
+        if link.is_symlink() or link.exists():
+            continue
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(folder / name)
 
 
 def _extract(code: bytes, target: Path) -> set[str]:
