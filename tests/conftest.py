@@ -10,6 +10,7 @@ import functools
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -18,6 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+# The tests signal the programs they start (SIGINT to motobox, to supervised programs) and
+# expect the default dispositions. A suite started from a script in the background without job
+# control inherits SIGINT ignored, which every child would inherit too, and ``sh``'s ``trap``
+# cannot take back a signal ignored on entry: restore Python's own handler first.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOLS = ROOT / ".tools"

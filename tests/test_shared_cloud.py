@@ -135,3 +135,29 @@ def test_sealed_runs_join_the_sealed_namespace_of_a_running_cloud(tmp_path: Path
 def test_a_sealed_run_needs_a_sealed_cloud(tmp_path: Path) -> None:
     with Cloud() as serving, pytest.raises(UsageError, match="needs a sealed cloud"):
         AttachedCloud(serving.endpoint_url, seal=True).start()
+
+
+def test_serve_stops_on_sigint_even_when_started_with_sigint_ignored() -> None:
+    """A script's ``motobox serve &`` (no job control) starts with SIGINT ignored, and Python
+    then installs no KeyboardInterrupt: serve went on running after ``kill -INT``."""
+    import signal
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MOTOBOX_"))}
+    serve = subprocess.Popen(
+        offline([sys.executable, "-m", "motobox", "serve"]),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    try:
+        assert serve.stdout is not None
+        for line in serve.stdout:  # the export lines: the cloud answers
+            if line.startswith("unset "):
+                break
+        os.kill(serve.pid, signal.SIGINT)  # unshare and sh exec: serve.pid is motobox's
+        assert serve.wait(timeout=20) == 0
+    finally:
+        if serve.poll() is None:
+            serve.kill()

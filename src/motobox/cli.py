@@ -315,7 +315,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     if args.detach:
         return _serve_detached(args)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # SIGINT too, explicitly: a shell that starts a command in the background without job
+    # control (``motobox serve &`` in a script, CI steps) leaves SIGINT ignored, and Python
+    # then installs no KeyboardInterrupt for it; Ctrl-C and ``kill -INT`` must still stop it.
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: stop.set())
     with _cloud(args) as cloud:
         exports = _exports(cloud.env(os.environ), cloud.endpoint_url)
         if args.ready_fd is not None:  # a detached serve: the parent prints them
@@ -341,10 +345,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             stop.set()
 
         threading.Thread(target=watch, daemon=True).start()
-        try:
-            stop.wait()
-        except KeyboardInterrupt:
-            pass
+        stop.wait()
     return 0
 
 
