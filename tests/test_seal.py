@@ -9,6 +9,7 @@ import shutil
 import struct
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -304,3 +305,41 @@ def _pids_running(text: str) -> list[int]:
             if text.encode() in cmdline:
                 found.append(int(entry.name))
     return found
+
+
+def test_a_helper_that_failed_before_reading_our_ports_is_still_heard() -> None:
+    """The namespace helper refuses at its first step and exits with motobox's ports unread:
+    the kernel reports ECONNRESET before the helper's answer, which came through CI as a
+    ``ConnectionResetError`` traceback instead of the one line naming the setting."""
+    import errno
+    import socket
+    import subprocess
+
+    from motobox.errors import UsageError
+    from motobox.sandbox.seal import NamespaceHelper, refusal
+
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    theirs.send(f"unshare {errno.ENOSPC}".encode())
+
+    class Channel:  # our end, where the helper exits just after our ports arrive
+        def send(self, data: bytes) -> int:
+            sent = ours.send(data)
+            theirs.close()  # with our ports unread
+            return sent
+
+        def recvmsg(self, *args: int) -> Any:
+            return ours.recvmsg(*args)
+
+        def __enter__(self) -> Channel:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            ours.close()
+
+    helper = NamespaceHelper.__new__(NamespaceHelper)
+    helper.path = "userns"
+    helper._channel = Channel()  # type: ignore[assignment]
+    helper._helper = subprocess.Popen(["true"], stderr=subprocess.PIPE)
+    with pytest.raises(UsageError) as refused:
+        helper.finish([8080])
+    assert refused.value.line() == refusal("userns", "unshare", errno.ENOSPC)

@@ -191,8 +191,14 @@ class NamespaceHelper:
             self._channel.send(" ".join(map(str, tcp_ports)).encode() or b" ")
         except OSError:
             pass  # the helper has failed and exited: its answer waits to be read
+        most = 2 + 2 + len(tcp_ports) + 1
         with self._channel:
-            message, fds, _, _ = socket.recv_fds(self._channel, 256, 2 + 2 + len(tcp_ports) + 1)
+            try:
+                message, fds, _, _ = socket.recv_fds(self._channel, 256, most)
+            except ConnectionResetError:
+                # The helper failed and exited with our ports unread: the kernel reports that
+                # reset first, and the helper's answer (which step, which errno) waits behind it.
+                message, fds, _, _ = socket.recv_fds(self._channel, 256, most)
         if message == b"ok":  # it exits now; not waited for here (~5 ms of Python's exit)
             threading.Thread(target=self._helper.communicate, daemon=True).start()
         else:
