@@ -6,11 +6,15 @@ words that say so."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import NODE_DIR, require
+from conftest import NODE_DIR, offline, require
 from lambda_code import create, invoke
 from motobox import Cloud
 
@@ -112,27 +116,43 @@ def test_a_node_function_sees_the_sdk_and_not_the_projects_other_packages(
     assert own["Payload"] == 2
 
 
-def test_a_node_sdk_client_sent_to_an_aws_host_reaches_the_cloud(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+AWS_HOST_CODE = {
+    "index.js": 'const { S3Client, ListBucketsCommand } = require("@aws-sdk/client-s3");\n'
+    "exports.handler = async () => {\n"
+    '  const s3 = new S3Client({ endpoint: "https://s3.us-east-1.amazonaws.com" });\n'
+    "  const answer = await s3.send(new ListBucketsCommand({}));\n"
+    "  return answer.Buckets.map((b) => b.Name);\n"
+    "};\n"
+}
+
+
+def _aws_host_probe() -> None:
+    """Runs in a loopback-only namespace (the test below): were the function's client to leave
+    the egress control, it could reach no real S3. Prints what the function answered."""
+    with Cloud() as cloud:
+        cloud.client("s3").create_bucket(Bucket="reached-through-aws-host")
+        create(cloud, "aws-host", AWS_HOST_CODE, runtime="nodejs20.x", timeout=30)
+        answer = invoke(cloud, "aws-host")
+        calls = len(cloud.journal.calls("s3:ListBuckets"))
+    print(json.dumps({"answer": answer, "calls": calls}))
+
+
+def test_a_node_sdk_client_sent_to_an_aws_host_reaches_the_cloud() -> None:
     """The SQS client sends to the host of the QueueUrl it is given (a stack's ``Ref``,
     ``https://sqs.REGION.amazonaws.com/...``), not to AWS_ENDPOINT_URL, through an agent of its
     own: only the global agent went through the egress control, and the call failed with
     ``getaddrinfo ENOTFOUND``. An S3 client given S3's own endpoint does the same."""
-    monkeypatch.setenv("NODE_PATH", require(NODE_DIR / "node_modules"))
-    code = {
-        "index.js": 'const { S3Client, ListBucketsCommand } = require("@aws-sdk/client-s3");\n'
-        "exports.handler = async () => {\n"
-        '  const s3 = new S3Client({ endpoint: "https://s3.us-east-1.amazonaws.com" });\n'
-        "  const answer = await s3.send(new ListBucketsCommand({}));\n"
-        "  return answer.Buckets.map((b) => b.Name);\n"
-        "};\n"
-    }
-    with Cloud() as cloud:
-        cloud.client("s3").create_bucket(Bucket="reached-through-aws-host")
-        create(cloud, "aws-host", code, runtime="nodejs20.x", timeout=30)
-        answer = invoke(cloud, "aws-host")
-        calls = cloud.journal.calls("s3:ListBuckets")
+    env = dict(os.environ, NODE_PATH=require(NODE_DIR / "node_modules"))
+    code = (
+        f"import sys; sys.path[:0] = [{str(Path(__file__).parent)!r}]; "
+        "import test_lambda_node_sdk; test_lambda_node_sdk._aws_host_probe()"
+    )
+    done = subprocess.run(
+        offline([sys.executable, "-c", code]), env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    probed = json.loads(done.stdout.strip().splitlines()[-1])
+    answer = probed["answer"]
     assert "FunctionError" not in answer, answer["Payload"]
     assert answer["Payload"] == ["reached-through-aws-host"]
-    assert calls
+    assert probed["calls"] >= 1
