@@ -1,4 +1,4 @@
-"""The HTTP layer (motobox.transport.http, h11) behind a WSGI app, over raw sockets: keep-alive,
+"""The HTTP layer (motobox.transport.http, llhttp) behind a WSGI app, over raw sockets: keep-alive,
 malformed heads and bodies refused with a status and one line, answers in one write, chunked
 answers, Expect: 100-continue, and a stop that frees the port at once."""
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from motobox.transport.http import ONE_WRITE_LIMIT, Server
+from motobox.transport.http import ONE_WRITE_LIMIT, Client, Headers, Server
 from motobox.transport.wsgi import WSGIHandler
 
 
@@ -20,6 +20,9 @@ def _app(environ: dict[str, Any], start_response: Any) -> Any:
     if path == "/stream":
         start_response("200 OK", [("Content-Type", "text/plain")])
         return iter([b"one,", b"two"])
+    if path == "/split":  # a value that would end the head and start a second answer
+        start_response("200 OK", [("X-Bad", "a\r\nX-Injected: 1")])
+        return [b"never"]
     if path == "/big":
         start_response("200 OK", [("Content-Type", "application/octet-stream")])
         return [b"x" * (ONE_WRITE_LIMIT + 10)]
@@ -114,7 +117,7 @@ def test_a_malformed_request_gets_an_error_status_and_the_connection_closes(
 
 
 def test_http_1_0_gets_one_answer_and_the_connection_closes(server: Server) -> None:
-    """h11 keeps no HTTP/1.0 connection alive, keep-alive asked or not (every SDK speaks 1.1)."""
+    """No HTTP/1.0 connection is kept alive, keep-alive asked or not (every SDK speaks 1.1)."""
     for ask in (b"", b"Connection: keep-alive\r\n"):
         raw = _exchange(server.port, b"GET / HTTP/1.0\r\n" + ask + b"\r\nGET / HTTP/1.0\r\n\r\n")
         assert len(_answers(raw)) == 1
@@ -172,7 +175,7 @@ def test_stop_frees_the_port_and_ends_the_serving_thread() -> None:
 def test_a_broken_chunked_body_is_refused_without_reaching_the_app(
     server: Server, chunks: bytes
 ) -> None:
-    """One chunk decoder (h11's), strict: before, ``int(line, 16)`` took ``-5`` and a garbled
+    """One chunk decoder (llhttp's), strict: before, ``int(line, 16)`` took ``-5`` and a garbled
     size line was a traceback."""
     raw = _exchange(
         server.port,
@@ -226,3 +229,88 @@ def test_the_app_sees_one_host_whatever_the_spelling(server: Server) -> None:
     finally:
         srv.stop()
     assert seen == ["b.s3.amazonaws.com"]
+
+
+def test_a_header_field_that_would_split_the_answer_becomes_a_500(server: Server) -> None:
+    raw = _exchange(server.port, b"GET /split HTTP/1.1\r\nHost: x\r\n\r\n")
+    [(status, headers, body)] = _answers(raw)
+    assert status == b"HTTP/1.1 500 Internal Server Error", raw
+    assert "x-injected" not in headers and b"never" not in raw
+    assert b"X-Bad" in body and body.count(b"\n") == 0  # one line that names the field
+
+
+def test_pipelined_requests_are_answered_in_order_up_to_a_broken_one(server: Server) -> None:
+    raw = _exchange(
+        server.port,
+        b"POST / HTTP/1.1\r\nHost: x\r\nX-N: 1\r\nContent-Length: 1\r\n\r\na"
+        b"GET / HTTP/1.1\r\nHost: x\r\nX-N: 2\r\n\r\n"
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+    )
+    answers = _answers(raw)
+    assert [a[2] for a in answers[:2]] == [b"HTTP_X_N=1|body=a", b"HTTP_X_N=2|body="]
+    assert answers[2][0].split(b" ")[1] == b"400"  # length and chunked at once: smuggling
+    assert len(answers) == 3
+
+
+def test_an_upgrade_is_answered_as_a_plain_request_and_the_connection_closes(
+    server: Server,
+) -> None:
+    raw = _exchange(
+        server.port,
+        b"GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
+        b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+    )
+    [(status, headers, _)] = _answers(raw)
+    assert status == b"HTTP/1.1 200 OK" and headers["connection"] == "close"
+
+
+def _origin(answers: list[bytes]) -> tuple[int, list[bytes]]:
+    """A raw origin on a free port: reads one request head (and its Content-Length body) per
+    entry of ``answers`` and writes that entry; returns the port and the requests it read."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    seen: list[bytes] = []
+
+    def run() -> None:
+        conn, _ = listener.accept()
+        with conn, listener:
+            buffer = b""
+            for answer in answers:
+                while b"\r\n\r\n" not in buffer:
+                    buffer += conn.recv(65536)
+                head, _, buffer = buffer.partition(b"\r\n\r\n")
+                length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+                while len(buffer) < length:
+                    buffer += conn.recv(65536)
+                seen.append(head + b"\r\n\r\n" + buffer[:length])
+                buffer = buffer[length:]
+                conn.sendall(answer)
+
+    import threading
+
+    threading.Thread(target=run, daemon=True).start()
+    return listener.getsockname()[1], seen
+
+
+def test_the_upstream_client_reads_every_framing_an_origin_uses() -> None:
+    port, seen = _origin(
+        [
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-A: 1\r\n\r\n"
+            b"2\r\nde\r\n1\r\nf\r\n0\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n",  # HEAD: a GET's length, no body
+            b"HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\nx-amz-meta-my_key: V\r\n\r\nno",
+            b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the close",
+        ]
+    )
+    client = Client(f"http://127.0.0.1:{port}", timeout=5)
+    host = Headers([("Host", f"127.0.0.1:{port}")])
+    first = client.request("PUT", "/k", host, b"body")
+    assert (first.status, first.body) == (200, b"abc")
+    second = client.request("GET", "/c", host)
+    assert (second.body, second.headers.get("x-a")) == (b"def", "1")
+    assert client.request("HEAD", "/h", host).body == b""
+    fourth = client.request("GET", "/m", host)
+    assert fourth.status == 404 and fourth.headers.items()[1] == ("x-amz-meta-my_key", "V")
+    assert client.request("GET", "/e", host).body == b"until the close"
+    assert seen[0].endswith(b"Content-Length: 4\r\n\r\nbody")  # all on one connection
+    assert len(seen) == 5

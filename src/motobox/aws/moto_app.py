@@ -5,8 +5,8 @@ Flask's request and application contexts, its routing, ``convert_to_flask_respon
 each handler, ``flask_cors`` after each request. Of that, the handlers need only a werkzeug
 request (moto's ``BackendRequest``), the URL rule that picks them, and ``(status, headers,
 body)`` turned into an answer; the rest costs ~60 us a call (measured: an sts call through the
-Flask app 236 us, the same handler called directly 175 us), about what the h11 HTTP layer
-costs motobox per call. ``ServiceApp`` does exactly those steps:
+Flask app 236 us, the same handler called directly 175 us), about what the first (h11)
+HTTP layer cost motobox per call. ``ServiceApp`` does exactly those steps:
 
     environ -> BackendRequest (motobox's subclass: no per-request form class)
             -> the service's werkzeug Map (the same rules, converters and methods moto gives

@@ -33,7 +33,7 @@ report stylesheet but exits 1 on a connection error (docs/ARCHITECTURE.md). Tele
 that look like AWS (``cdk-cli-telemetry.us-east-1.api.aws``) are not AWS APIs: they get the
 egress answer, and an ``egress:`` stub for them is honoured.
 
-Transport is ``transport.http`` (h11); mitmproxy and its peers bring an event loop and dozens of
+Transport is ``transport.http`` (llhttp); mitmproxy and its peers bring an event loop and dozens of
 dependencies for what is, here, one handler.
 """
 

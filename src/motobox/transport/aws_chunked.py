@@ -1,7 +1,7 @@
 """``aws-chunked`` request bodies (S3 uploads signed per chunk or with a checksum trailer).
 
-This is a content encoding inside the request's content, not HTTP framing (h11 has already
-removed any ``Transfer-Encoding: chunked``). The gateway decodes every such body before moto
+This is a content encoding inside the request's content, not HTTP framing (the HTTP layer has
+already removed any ``Transfer-Encoding: chunked``). The gateway decodes every such body before moto
 sees it, so that moto and the journal read the object's bytes, a 50 MiB upload is never held
 in memory twice (moto 5.2.5's ``S3Response.setup_class`` keeps the raw and the decoded body
 at once), and one strict rule applies everywhere:

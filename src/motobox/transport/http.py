@@ -1,9 +1,10 @@
-"""One HTTP/1.1 layer for everything motobox serves and forwards, framed by h11.
+"""One HTTP/1.1 layer for everything motobox serves and forwards, parsed by llhttp.
 
-    socket --h11--> Request(method, target, headers, body, scheme, origin)
-                      heads, Content-Length and chunked bodies (strict sizes, trailers),
-                      Expect: 100-continue (answered when the handler first reads the body)
-    handler(Request) -> Response(status, headers, body)  written by h11: Content-Length or
+    socket --llhttp--> Request(method, target, headers, body, scheme, origin)
+                      heads, Content-Length and chunked bodies (strict sizes; trailers read
+                      and dropped), Expect: 100-continue (answered when the handler first
+                      reads the body), pipelined requests answered in order
+    handler(Request) -> Response(status, headers, body)  written here: Content-Length or
                       chunked, a small answer's head and body in one write (one segment, one
                       wake-up of the client)
                      -> Tunnel(run)                       CONNECT: "200 Connection established",
@@ -12,8 +13,8 @@
                       connection reset (RST), held without an answer (``hang``), the body cut
                       after N bytes and the connection closed (``truncate``), the body paced to
                       N bytes a second (``rate``); ``Delivery.done`` is told what the client got
-    keep-alive: the next request on the same connection, until a side closes or the idle
-    timeout passes
+    keep-alive: the next request on the same connection, until a side closes, a side says
+    ``Connection: close``, the request is HTTP/1.0, or the idle timeout passes
 
 ``Server`` accepts on a loopback port and serves each connection in a thread of its own;
 ``serve_socket`` serves a connection accepted elsewhere (a sealed run's namespace hands its
@@ -28,29 +29,36 @@ Faults live here, below every handler, because only this layer owns the socket: 
 ``Delivery``; the same code then delivers it on the cloud's port, inside a proxy tunnel and on a
 sealed run's 80/443, with or without TLS.
 
-Why h11: every framing rule (chunk sizes, hop-by-hop headers, 100-continue, HEAD and 204
-answers, CONNECT) in one maintained library instead of four hand-written decoders, which is
-how a negative chunk size and a doubled ``Host`` once got in. Headers stay a list in the order
-and spelling they came (``Headers``): S3 metadata names keep their underscores and case, and a
-header is never added twice because nothing copies one list into another. h11 costs ~50 us a
-request/answer cycle (measured on this machine: 72 us with the other core busy).
+Why httptools (llhttp, Node.js's parser): every reading rule (chunk sizes, Content-Length
+against Transfer-Encoding, header syntax, CONNECT) in one maintained parser instead of four
+hand-written decoders, which is how a negative chunk size and a doubled ``Host`` once got in;
+and it parses an SDK's head in ~2 us. h11 did the same job first and cost ~50 us a
+request/answer cycle (its event state machine and per-field validation), which took 10% off
+``make bench``'s throughput. What a parser does not do is here: the limits (``MAX_HEAD``,
+``MAX_FIELDS``), one ``Host`` for HTTP/1.1, HTTP/1.0 never kept alive, and writing answers
+(a status line and fields; a field that would split the answer is refused with a 500).
+Headers stay a list in the order and spelling they came (``Headers``): S3 metadata names keep
+their underscores and case, and a header is never added twice because nothing copies one list
+into another.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import socket
 import ssl
 import struct
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit
 
-import h11
+import httptools
 
 #: Hop-by-hop fields (RFC 9110 7.6.1): they describe one connection, never passed on.
 HOP_BY_HOP = frozenset(
@@ -68,7 +76,7 @@ HOP_BY_HOP = frozenset(
 )
 #: Answers up to this size go out in one write with their head.
 ONE_WRITE_LIMIT = 256 * 1024
-#: The largest request head accepted, and the most fields in it (h11's default size is 16 KiB;
+#: The largest request head accepted, and the most fields in it (Node's default size is 16 KiB;
 #: SDK heads with long presigned query strings and S3 metadata stay well below these).
 MAX_HEAD = 64 * 1024
 MAX_FIELDS = 100
@@ -106,6 +114,13 @@ class Headers:
 
     def __repr__(self) -> str:
         return f"Headers({self._items!r})"
+
+    @classmethod
+    def adopt(cls, items: list[tuple[str, str]]) -> Headers:
+        """Headers over ``items`` itself (str pairs, not copied: a parser's fresh list)."""
+        headers = cls.__new__(cls)
+        headers._items = items
+        return headers
 
     def items(self) -> list[tuple[str, str]]:
         return list(self._items)
@@ -269,46 +284,172 @@ def reason(status: int) -> bytes:
 # -- the server side of one connection ---------------------------------------------------
 
 
+class ProtocolError(Exception):
+    """A request this layer cannot read, and the status its answer carries (400, 431, 505)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(slots=True)
+class _Head:
+    """A request's line and header fields, as llhttp read them."""
+
+    method: str
+    target: str
+    version: str
+    headers: list[tuple[str, str]]
+    hosts: int
+    keep_alive: bool
+
+
+#: The end of a request's body, and the client closing between requests (events).
+_END = object()
+_CLOSED = object()
+
+
 class _Connection:
-    """h11's server state for one socket, and the socket."""
+    """httptools' (llhttp's) request parser for one socket, read as events one at a time: a
+    ``_Head``, body pieces (bytes), ``_END``; ``_CLOSED`` once the client has closed between
+    requests. A request that cannot be read raises ``ProtocolError`` where its events stop.
+
+    llhttp calls back as it parses (``on_url``, ``on_header``...); the events wait in a queue
+    until the handler asks for them, so pipelined requests are answered in order. After a
+    CONNECT nothing more is parsed: the bytes past its head are the tunnel's
+    (``tunnel_data``)."""
 
     def __init__(self, sock: socket.socket, pending: bytes = b"") -> None:
         self.sock = sock
-        self.h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
+        self._parser = httptools.HttpRequestParser(self)
+        self._events: deque[Any] = deque()
+        self._url: list[bytes] = []
+        self._fields: list[tuple[str, str]] = []
+        self._head_size = 0
+        self._hosts = 0
+        self._expect = False
+        self._last_head: _Head | None = None
+        self._in_head = self._in_body = False
+        #: Bytes fed while a head was incomplete (llhttp keeps a partial field to itself).
+        self._unread_head = 0
+        #: True after a CONNECT or an upgrade (or a request that could not be read): nothing
+        #: more is parsed on this connection.
+        self.stopped = False
+        self.tunnel_data = b""
+        #: The client sent ``Expect: 100-continue`` and has not been told to go on yet.
+        self.waiting_for_continue = False
         if pending:
-            self.h11.receive_data(pending)
+            self._feed(pending)
+
+    # llhttp's callbacks
+    def on_message_begin(self) -> None:
+        self._in_head = True
+        self._url, self._fields = [], []
+        self._head_size = self._hosts = 0
+        self._expect = False
+
+    def on_url(self, piece: bytes) -> None:
+        self._url.append(piece)
+        self._grow(len(piece))
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self._in_body:
+            return  # a chunked body's trailer field: nothing reads them
+        key = name.decode("latin-1")
+        self._fields.append((key, value.decode("latin-1").rstrip(" \t")))  # llhttp keeps it
+        if len(self._fields) > MAX_FIELDS:
+            raise ProtocolError(f"more than {MAX_FIELDS} header fields", 431)
+        self._grow(len(name) + len(value) + 4)
+        if len(key) == 4 and key.lower() == "host":
+            self._hosts += 1
+        elif len(key) == 6 and key.lower() == "expect":
+            self._expect = value.strip().lower() == b"100-continue"
+
+    def _grow(self, size: int) -> None:
+        self._head_size += size
+        if self._head_size > MAX_HEAD:
+            raise ProtocolError(f"the request's head is over {MAX_HEAD} bytes", 431)
+
+    def on_headers_complete(self) -> None:
+        parser = self._parser
+        version = parser.get_http_version()
+        self._last_head = _Head(
+            parser.get_method().decode("ascii"),
+            b"".join(self._url).decode("iso-8859-1"),
+            version,
+            self._fields,
+            self._hosts,
+            parser.should_keep_alive() and version == "1.1",
+        )
+        self._events.append(self._last_head)
+        self._in_head, self._in_body = False, True
+        self._unread_head = 0
+        self.waiting_for_continue = self._expect and version == "1.1"
+
+    def on_body(self, data: bytes) -> None:
+        self.waiting_for_continue = False
+        self._events.append(data)
+
+    def on_message_complete(self) -> None:
+        self._in_body = self.waiting_for_continue = False
+        self._events.append(_END)
+
+    def _feed(self, data: bytes) -> None:
+        counted = not self._in_body
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade as exc:  # CONNECT, or Upgrade: the head is read
+            self.stopped = True
+            self.tunnel_data = data[exc.args[0] :]
+            if self._last_head is not None:  # answered as a plain request, then closed
+                self._last_head.keep_alive = False
+        except httptools.HttpParserCallbackError as exc:  # raised by a callback above
+            cause = exc.__context__
+            self._fail(cause if isinstance(cause, ProtocolError) else ProtocolError(str(exc)))
+        except httptools.HttpParserError as exc:
+            self._fail(ProtocolError(str(exc) or type(exc).__name__))
+        else:
+            if self._in_head:
+                self._unread_head += len(data) if counted else 0
+                if self._unread_head > MAX_HEAD + RECV:
+                    self._fail(ProtocolError(f"the request's head is over {MAX_HEAD} bytes", 431))
+
+    def _fail(self, error: ProtocolError) -> None:
+        self.stopped = True
+        self._events.append(error)
 
     def next_event(self) -> Any:
-        while True:
-            event = self.h11.next_event()
-            if event is not h11.NEED_DATA:
-                return event
-            if self.h11.they_are_waiting_for_100_continue:
+        events = self._events
+        while not events:
+            if self.stopped:
+                return _CLOSED
+            if self.waiting_for_continue:
                 # With its reason: botocore's 100-continue check wants three words on the line.
-                go_on = h11.InformationalResponse(status_code=100, headers=[], reason=b"Continue")
-                self.sock.sendall(self.h11.send(go_on) or b"")
-            self.h11.receive_data(self.sock.recv(RECV))
+                self.waiting_for_continue = False
+                self.sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+            data = self.sock.recv(RECV)
+            if not data:
+                self.stopped = True
+                if self._in_head or self._in_body:
+                    self._fail(ProtocolError("the client closed the connection mid-request"))
+                    continue
+                return _CLOSED
+            self._feed(data)
+        event = events.popleft()
+        if isinstance(event, ProtocolError):
+            raise event
+        return event
 
-    def write(self, *events: Any) -> None:
-        data = bytearray()
-        for event in events:
-            for piece in self.h11.send_with_data_passthrough(event) or ():
-                if len(piece) > ONE_WRITE_LIMIT:
-                    if data:
-                        self.sock.sendall(data)
-                        data = bytearray()
-                    self.sock.sendall(piece)
-                else:
-                    data += piece
-        if data:
-            self.sock.sendall(data)
+    def unread(self) -> bytes:
+        """What the client sent that no event has carried: after a CONNECT, the tunnel's."""
+        return self.tunnel_data
 
 
 class _BodyReader(io.RawIOBase):
-    """The current request's body, read from h11 events as the handler asks for it.
+    """The current request's body, read from the connection's events as the handler asks.
 
-    ``read(n)`` hands on h11's own data buffers (no per-request buffer of our own: an SDK
-    call's body is one ``Data`` event, read once)."""
+    ``read(n)`` hands on llhttp's own pieces (no per-request buffer of ours: an SDK call's
+    small body is one piece, read once)."""
 
     def __init__(self, conn: _Connection) -> None:
         self._conn = conn
@@ -345,16 +486,16 @@ class _BodyReader(io.RawIOBase):
                 return False
             try:
                 event = self._conn.next_event()
-            except h11.RemoteProtocolError as exc:
+            except ProtocolError as exc:
                 raise BodyError(f"bad request body: {exc}") from None
             except OSError as exc:
                 raise BodyError(f"the client went away: {exc}") from None
-            if isinstance(event, h11.Data):
-                self._pending = memoryview(event.data)
-            elif isinstance(event, h11.EndOfMessage):
+            if event is _END:
                 self.done = True
-            elif isinstance(event, h11.ConnectionClosed):
+            elif event is _CLOSED:
                 raise BodyError("the client closed the connection before the body ended")
+            else:
+                self._pending = memoryview(event)
         return True
 
     def drain(self, limit: int = 1 << 20) -> bool:
@@ -393,29 +534,24 @@ def serve_connection(
         conn = _Connection(sock, pending)
         while True:
             try:
-                event = conn.next_event()
-            except h11.RemoteProtocolError as exc:
+                head = conn.next_event()
+                if head is _CLOSED:
+                    return
+                if head.version not in ("1.0", "1.1"):
+                    raise ProtocolError("only HTTP/1.0 and 1.1 are spoken", 505)
+                if head.version == "1.1" and head.hosts != 1:
+                    raise ProtocolError("an HTTP/1.1 request carries one Host field")
+            except ProtocolError as exc:
                 _refuse(conn, exc)
-                return
-            if not isinstance(event, h11.Request):
-                return  # ConnectionClosed, or a client that sent nothing more
-            if event.http_version not in (b"1.0", b"1.1"):
-                _refuse(conn, h11.RemoteProtocolError("only HTTP/1.0 and 1.1 are spoken", 505))
-                return
-            if len(event.headers) > MAX_FIELDS:
-                _refuse(conn, h11.RemoteProtocolError("too many header fields", 431))
                 return
             reader = _BodyReader(conn)
             request = Request(
-                method=event.method.decode("ascii"),
-                target=event.target.decode("iso-8859-1"),
-                headers=Headers(
-                    (k.decode("iso-8859-1"), v.decode("iso-8859-1"))
-                    for k, v in event.headers.raw_items()
-                ),
+                method=head.method,
+                target=head.target,
+                headers=Headers.adopt(head.headers),
                 body=reader,
                 scheme=scheme,
-                http_version=event.http_version.decode("ascii"),
+                http_version=head.version,
                 peer=peer,
                 origin=origin,
                 local=local,
@@ -427,32 +563,27 @@ def serve_connection(
             except Exception as exc:  # a bug below must not kill the connection silently
                 answer = _text_answer(500, f"motobox: internal error: {type(exc).__name__}: {exc}")
             if isinstance(answer, Tunnel):
-                conn.write(
-                    h11.Response(status_code=200, headers=[], reason=b"Connection established")
-                )
-                data, _ = conn.h11.trailing_data
-                answer.run(sock, bytes(data))
+                sock.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                answer.run(sock, conn.unread())
                 return
+            keep = head.keep_alive
             if not reader.done and not reader.drain():
-                answer.headers.set("Connection", "close")  # too much left to read: give up
+                keep = False  # too much left to read: give up
             if answer.delivery is not None:
                 try:
-                    kept = _deliver(conn, request.method, answer, answer.delivery)
+                    keep = _deliver(conn, request.method, answer, answer.delivery) and keep
                 finally:
                     if answer.on_close is not None:
                         answer.on_close()
-                if not kept:
-                    return
             else:
                 try:
-                    _send(conn, request.method, answer)
+                    keep = _send(conn, request.method, head.version, answer, keep)
                 finally:
                     if answer.on_close is not None:
                         answer.on_close()
-            if conn.h11.our_state is not h11.DONE or conn.h11.their_state is not h11.DONE:
+            if not keep:
                 return
-            conn.h11.start_next_cycle()
-    except (OSError, ssl.SSLError, h11.LocalProtocolError, BodyError):
+    except (OSError, ssl.SSLError, BodyError):
         return
     finally:
         try:
@@ -461,16 +592,13 @@ def serve_connection(
             pass
 
 
-def _refuse(conn: _Connection, exc: h11.RemoteProtocolError) -> None:
-    """Answer a request h11 could not read with its status (400, 431...) and one line."""
-    if conn.h11.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
-        return
-    answer = _text_answer(exc.error_status_hint, f"motobox: bad request: {exc}\n")
-    answer.headers.set("Connection", "close")
+def _refuse(conn: _Connection, exc: ProtocolError) -> None:
+    """Answer a request that could not be read with its status (400, 431...) and one line."""
+    answer = _text_answer(exc.status, f"motobox: bad request: {exc}\n")
     try:
-        _send(conn, "GET", answer)
+        _send(conn, "GET", "1.1", answer, keep=False)
         _linger(conn.sock)
-    except (OSError, h11.LocalProtocolError):
+    except OSError:
         pass
 
 
@@ -488,57 +616,84 @@ def _linger(sock: socket.socket, seconds: float = 1.0, limit: int = 1 << 20) -> 
         seen += len(data)
 
 
-def _head_fields(answer: Response, length: int | None) -> list[tuple[bytes, bytes]]:
-    """The answer's header fields as h11 takes them, in one pass: hop-by-hop ones dropped
-    (``Connection: close`` kept), ``Content-Length`` added when ``length`` is known and the
-    answer has none (for HEAD: the length a GET would get)."""
-    fields = []
-    has_length = close = False
-    named: set[str] = set()
-    for name, value in answer.headers:
+#: What a field name may hold (RFC 9110 5.1, a token), and what no field value may.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_UNSAFE_VALUE = re.compile(r"[\r\n\0]")
+
+
+def _head_bytes(
+    status: int, headers: Headers, length: int | None, *, keep: bool, chunked: bool = False
+) -> tuple[bytes, bool]:
+    """An answer's status line and header fields, in one pass: hop-by-hop ones dropped,
+    ``Content-Length`` added when ``length`` is known and the answer has none (for HEAD: the
+    length a GET would get), ``Transfer-Encoding: chunked`` when ``chunked``,
+    ``Connection: close`` unless ``keep`` (or the answer's own ``Connection`` says so); and
+    whether the connection stays open after it. A field that cannot be written (a name that is
+    no token, a value with CR, LF or NUL) raises ``ValueError``: written, it would split the
+    answer."""
+    lines = [b"HTTP/1.1 %d %s\r\n" % (status, reason(status))]
+    has_length = False
+    named: tuple[str, ...] = ()
+    if "connection" in headers:
+        named = tuple(
+            t.strip().lower() for value in headers.get_all("connection") for t in value.split(",")
+        )
+        keep = keep and "close" not in named
+    for name, value in headers:
         lower = name.lower()
-        if lower == "connection":
-            close = close or value.strip().lower() == "close"
-            named.update(t.strip().lower() for t in value.split(","))
+        if lower in HOP_BY_HOP or lower in named:
             continue
-        if lower in HOP_BY_HOP:
-            continue
-        has_length = has_length or lower == "content-length"
-        fields.append((lower, name, value))
-    out = [
-        (n.encode("latin-1"), v.encode("latin-1")) for lower, n, v in fields if lower not in named
-    ]
-    if close:
-        out.append((b"Connection", b"close"))
-    if length is not None and not has_length:
-        out.append((b"Content-Length", str(length).encode()))
-    return out
+        if not _TOKEN.fullmatch(name) or _UNSAFE_VALUE.search(value):
+            raise ValueError(f"the header field {name!r} cannot be written")
+        if lower == "content-length":
+            if status < 200 or status == 204:
+                continue
+            has_length = True
+        lines.append(f"{name}: {value}\r\n".encode("latin-1"))
+    if length is not None and not has_length and status >= 200 and status not in (204, 304):
+        lines.append(b"Content-Length: %d\r\n" % length)
+    if chunked:
+        lines.append(b"Transfer-Encoding: chunked\r\n")
+    if not keep:
+        lines.append(b"Connection: close\r\n")
+    lines.append(b"\r\n")
+    return b"".join(lines), keep
 
 
-def _send(conn: _Connection, method: str, answer: Response) -> None:
+def _send(conn: _Connection, method: str, version: str, answer: Response, keep: bool) -> bool:
+    """Write ``answer``; whether the connection can carry another request."""
     body = answer.body
-    if isinstance(body, bytes | bytearray | memoryview):
-        head = h11.Response(
-            status_code=answer.status,
-            headers=_head_fields(answer, len(body)),
-            reason=reason(answer.status),
-        )
-        if body and method != "HEAD" and answer.status not in (204, 304):
-            conn.write(head, h11.Data(data=bytes(body)), h11.EndOfMessage())
-        else:
-            conn.write(head, h11.EndOfMessage())
-        return
-    conn.write(
-        h11.Response(
-            status_code=answer.status,
-            headers=_head_fields(answer, None),
-            reason=reason(answer.status),
-        )
-    )
+    no_body = method == "HEAD" or answer.status in (204, 304) or answer.status < 200
+    try:
+        if isinstance(body, bytes | bytearray | memoryview):
+            head, keep = _head_bytes(answer.status, answer.headers, len(body), keep=keep)
+            if no_body or not body:
+                conn.sock.sendall(head)
+            elif len(body) <= ONE_WRITE_LIMIT:
+                conn.sock.sendall(head + body)  # one segment: one wake-up of the client
+            else:
+                conn.sock.sendall(head)
+                conn.sock.sendall(body)
+            return keep
+        declared = answer.headers.get("content-length")
+        chunked = declared is None and version == "1.1"
+        keep = keep and (declared is not None or chunked)  # else the close ends the body
+        head, keep = _head_bytes(answer.status, answer.headers, None, keep=keep, chunked=chunked)
+    except ValueError as exc:
+        failed = _text_answer(500, f"motobox: the answer cannot be written: {exc}")
+        return _send(conn, method, version, failed, keep=False)
+    conn.sock.sendall(head)
+    sent = 0
     for chunk in body:
-        if chunk and method != "HEAD":
-            conn.write(h11.Data(data=chunk))
-    conn.write(h11.EndOfMessage())
+        if not chunk or no_body:
+            continue
+        sent += len(chunk)
+        conn.sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk)
+    if chunked and not no_body:
+        conn.sock.sendall(b"0\r\n\r\n")
+    if declared is not None and not no_body and str(sent) != declared.strip():
+        return False  # the app's body is not the length it declared: the close tells the client
+    return keep
 
 
 def _deliver(conn: _Connection, method: str, answer: Response, delivery: Delivery) -> bool:
@@ -580,13 +735,7 @@ def _deliver(conn: _Connection, method: str, answer: Response, delivery: Deliver
         headers = answer.headers.without_hop_by_hop()
         if method != "HEAD" or "content-length" not in headers:
             headers.set("Content-Length", str(len(body)))
-        conn.write(
-            h11.Response(
-                status_code=answer.status,
-                headers=[(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers],
-                reason=reason(answer.status),
-            )
-        )
+        conn.sock.sendall(_head_bytes(answer.status, headers, None, keep=True)[0])
         report["head"] = True
         limit = len(body) if delivery.truncate is None else min(len(body), delivery.truncate)
         data = body[:limit] if has_body else b""
@@ -600,10 +749,9 @@ def _deliver(conn: _Connection, method: str, answer: Response, delivery: Deliver
         report["complete"] = True
         tell()
         if last:
-            conn.write(h11.Data(data=last))
-        conn.write(h11.EndOfMessage())
+            conn.sock.sendall(last)
         return True
-    except (OSError, h11.LocalProtocolError):
+    except (OSError, ValueError):
         report["complete"] = False
         return False
     finally:
@@ -633,7 +781,7 @@ def _paced(
                 time.sleep(wait)
         if hold_last and offset + step >= len(data):
             return piece
-        conn.write(h11.Data(data=piece))
+        conn.sock.sendall(piece)
         report["sent"] += len(piece)
     return b""
 
@@ -798,6 +946,41 @@ class ClientResponse:
     body: bytes
 
 
+class _Answer:
+    """httptools' callbacks for one answer from the origin (interim 1xx answers skipped)."""
+
+    def __init__(self) -> None:
+        self.parser: Any = None
+        self.status = 0
+        self.fields: list[tuple[str, str]] = []
+        self.chunks: list[bytes] = []
+        self.head_done = self.complete = False
+        self.framed = False
+        self.keep_alive = False  # Content-Length or chunked: the body's end is not the close
+
+    def on_message_begin(self) -> None:
+        self.fields, self.chunks = [], []
+        self.head_done = self.framed = False
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if not self.head_done:
+            self.fields.append((name.decode("latin-1"), value.decode("latin-1")))
+
+    def on_headers_complete(self) -> None:
+        self.status = self.parser.get_status_code()
+        self.head_done = True
+        self.framed = any(
+            k.lower() in ("content-length", "transfer-encoding") for k, _ in self.fields
+        )
+
+    def on_body(self, data: bytes) -> None:
+        self.chunks.append(data)
+
+    def on_message_complete(self) -> None:
+        self.complete = not 100 <= self.status < 200
+        self.keep_alive = self.parser.should_keep_alive()  # llhttp's, while it is this answer's
+
+
 class Client:
     """Requests to one origin (``http(s)://host:port``), one kept-alive connection per
     thread; a request on a connection the origin closed meanwhile is sent again once."""
@@ -815,13 +998,13 @@ class Client:
         self.timeout = timeout
         self._local = threading.local()
 
-    def _connect(self) -> tuple[socket.socket, h11.Connection]:
+    def _connect(self) -> socket.socket:
         sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if self.scheme == "https":
             context = self.ssl_context or ssl.create_default_context()
             sock = context.wrap_socket(sock, server_hostname=self.host)
-        return sock, h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD)
+        return sock
 
     def request(
         self, method: str, target: str, headers: Headers, body: bytes | Any = b""
@@ -829,20 +1012,19 @@ class Client:
         """Send one request (``body``: bytes, or a file read to its end) and read the whole
         answer. ``headers`` must carry ``Host``; ``Content-Length`` is set here."""
         for attempt in (1, 2):
-            reused = getattr(self._local, "conn", None)
-            sock, conn = reused or self._connect()
-            self._local.conn = None
+            reused = getattr(self._local, "sock", None)
+            sock = reused or self._connect()
+            self._local.sock = None
             try:
-                answer = self._exchange(sock, conn, method, target, headers, body)
-            except (OSError, h11.ProtocolError) as exc:
+                answer, keep = self._exchange(sock, method, target, headers, body)
+            except (OSError, ProtocolError) as exc:
                 sock.close()
                 retry = reused is not None and attempt == 1 and _rewindable(body)
                 if not retry:
                     raise ConnectionError(f"{self.host}:{self.port}: {exc}") from None
                 continue
-            if conn.our_state is h11.DONE and conn.their_state is h11.DONE:
-                conn.start_next_cycle()
-                self._local.conn = (sock, conn)
+            if keep:
+                self._local.sock = sock
             else:
                 sock.close()
             return answer
@@ -850,13 +1032,8 @@ class Client:
 
     @staticmethod
     def _exchange(
-        sock: socket.socket,
-        conn: h11.Connection,
-        method: str,
-        target: str,
-        headers: Headers,
-        body: bytes | Any,
-    ) -> ClientResponse:
+        sock: socket.socket, method: str, target: str, headers: Headers, body: bytes | Any
+    ) -> tuple[ClientResponse, bool]:
         out = headers.without_hop_by_hop()
         out.remove("content-length")
         if isinstance(body, bytes | bytearray):
@@ -866,43 +1043,40 @@ class Client:
             length = body.tell()
             body.seek(0)
         out.add("Content-Length", str(length))
-        data = conn.send(
-            h11.Request(
-                method=method,
-                target=target,
-                headers=[(k.encode("latin-1"), v.encode("latin-1")) for k, v in out],
-            )
-        )
-        sock.sendall(data or b"")
+        lines = [f"{method} {target} HTTP/1.1\r\n".encode("latin-1")]
+        for name, value in out:
+            if not _TOKEN.fullmatch(name) or _UNSAFE_VALUE.search(value):
+                raise ProtocolError(f"the header field {name!r} cannot be sent")
+            lines.append(f"{name}: {value}\r\n".encode("latin-1"))
+        lines.append(b"\r\n")
+        sock.sendall(b"".join(lines))
         if isinstance(body, bytes | bytearray):
             if body:
-                data_event = h11.Data(data=bytes(body))
-                sock.sendall(b"".join(conn.send_with_data_passthrough(data_event) or ()))
+                sock.sendall(body)
         else:
             for block in iter(lambda: body.read(1 << 20), b""):
-                sock.sendall(b"".join(conn.send_with_data_passthrough(h11.Data(data=block)) or ()))
-        sock.sendall(conn.send(h11.EndOfMessage()) or b"")
-        response: h11.Response | None = None
-        chunks: list[bytes] = []
-        while True:
-            event = conn.next_event()
-            if event is h11.NEED_DATA:
-                conn.receive_data(sock.recv(RECV))
-            elif isinstance(event, h11.Response):
-                response = event
-            elif isinstance(event, h11.Data):
-                chunks.append(bytes(event.data))
-            elif isinstance(event, h11.EndOfMessage):
-                break
-            elif isinstance(event, h11.ConnectionClosed):
-                raise ConnectionError("the origin closed the connection")
-        assert response is not None
-        return ClientResponse(
-            response.status_code,
-            Headers(
-                (k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw_items()
-            ),
-            b"".join(chunks),
+                sock.sendall(block)
+        answer = _Answer()
+        parser = answer.parser = httptools.HttpResponseParser(answer)
+        keep = True
+        while not answer.complete:
+            data = sock.recv(RECV)
+            if not data:
+                if answer.head_done and not answer.framed:  # the close ends the body
+                    keep = False
+                    break
+                raise ProtocolError("the origin closed the connection")
+            try:
+                parser.feed_data(data)
+            except httptools.HttpParserError as exc:
+                raise ProtocolError(f"the origin's answer cannot be read: {exc}") from None
+            if method == "HEAD" and answer.head_done and answer.status >= 200:
+                answer.keep_alive = parser.should_keep_alive()
+                break  # the length it names is a GET's: no body follows
+        keep = keep and answer.keep_alive
+        return (
+            ClientResponse(answer.status, Headers.adopt(answer.fields), b"".join(answer.chunks)),
+            keep,
         )
 
 
