@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime
 import json
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -495,6 +497,29 @@ Resources:
       ManagedPolicyArns:
         - !Sub arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole
 """
+
+
+def test_aws_managed_policies_exist_when_any_call_first_imports_moto_iam() -> None:
+    """The fix waits for moto's IAM to be imported (~25 ms of every start-up otherwise): in a
+    fresh process, a cloud starts without it, and the first IAM call can attach an AWS managed
+    policy (moto 5.2.5 alone: ``NoSuchEntity``)."""
+    script = (
+        "import sys\n"
+        "from motobox.cloud import Cloud\n"
+        "with Cloud() as cloud:\n"
+        "    assert 'moto.iam.models' not in sys.modules, 'the cloud imported moto.iam'\n"
+        "    iam = cloud.client('iam')\n"
+        "    iam.create_role(RoleName='r', AssumeRolePolicyDocument='{}')\n"
+        "    arn = 'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'\n"
+        "    iam.attach_role_policy(RoleName='r', PolicyArn=arn)\n"
+        "    attached = iam.list_attached_role_policies(RoleName='r')['AttachedPolicies']\n"
+        "    print([p['PolicyArn'] for p in attached])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split("\n")[-2] == (
+        "['arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole']"
+    )
 
 
 def test_managed_policy_arns_are_attached_and_the_stack_deletes() -> None:

@@ -28,12 +28,10 @@ built from it.
 
 from __future__ import annotations
 
-import importlib.abc
-import importlib.util
-import sys
 import threading
-from collections.abc import Callable, Sequence
 from typing import Any
+
+from motobox.emulation.core import after_import
 
 ZONES_MODULE = "moto.ec2.models.availability_zones_and_regions"
 
@@ -66,11 +64,7 @@ def fix_availability_zones() -> None:
     moto's own data is still wrong.
     """
     with _lock:
-        module = sys.modules.get(ZONES_MODULE)
-        if module is not None and hasattr(module, "RegionsAndZonesBackend"):
-            _correct(module)
-        elif not any(isinstance(f, _AfterImport) for f in sys.meta_path):
-            sys.meta_path.insert(0, _AfterImport(ZONES_MODULE, _correct))
+        after_import(ZONES_MODULE, _correct, lambda m: hasattr(m, "RegionsAndZonesBackend"))
 
 
 def _correct(module: Any) -> None:
@@ -85,30 +79,6 @@ def _correct(module: Any) -> None:
             module.Zone(region_name=region, name=name, zone_id=zone_id) for name, zone_id in pairs
         ]
     backend.motobox_original = original
-
-
-class _AfterImport(importlib.abc.MetaPathFinder):
-    """Runs ``then(module)`` right after ``name`` is first executed; removes itself."""
-
-    def __init__(self, name: str, then: Callable[[Any], None]) -> None:
-        self.name, self.then = name, then
-
-    def find_spec(self, fullname: str, path: Sequence[str] | None, target: Any = None) -> Any:
-        if fullname != self.name:
-            return None
-        sys.meta_path.remove(self)  # found once; the other finders locate the module
-        spec = importlib.util.find_spec(fullname)
-        loader = spec.loader if spec else None
-        if loader is None or not hasattr(loader, "exec_module"):
-            return spec
-        execute, then = loader.exec_module, self.then
-
-        def exec_module(module: Any) -> None:
-            execute(module)
-            then(module)
-
-        loader.exec_module = exec_module  # type: ignore[method-assign]
-        return spec
 
 
 def zone_names(region: str) -> list[str]:

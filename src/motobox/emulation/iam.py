@@ -8,6 +8,8 @@ import json
 import threading
 from typing import Any
 
+from motobox.emulation.core import after_import
+
 _AWS_POLICY = ":iam::aws:policy/"
 _lock = threading.Lock()
 _data: dict[str, Any] = {}
@@ -53,10 +55,14 @@ def fix_aws_managed_policies() -> None:
     made in an account the first time a call names its ARN (attach, get, versions, tags).
     ``ListPolicies`` with ``Scope=AWS`` lists only those. Upstream: moto's option, off by
     default. Test: ``test_cfn_moto_fixes.py::test_managed_policy_arns_are_attached_and_the_
-    stack_deletes``.
+    stack_deletes``. Applied when ``moto.iam.models`` is first imported (the first call that
+    needs an IAM backend imports it), not at start: importing it is ~25 ms of start-up.
     """
-    from moto.iam.models import IAMBackend
+    after_import("moto.iam.models", _wrap_policy_arn_methods, lambda m: hasattr(m, "iam_backends"))
 
+
+def _wrap_policy_arn_methods(models: Any) -> None:
+    IAMBackend = models.IAMBackend
     for name, method in inspect.getmembers(IAMBackend, inspect.isfunction):
         parameters = list(inspect.signature(method).parameters)
         if "policy_arn" not in parameters or getattr(method, "motobox", False):
