@@ -23,62 +23,61 @@ uses it.
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Callable
 
-from motobox.emulation import core, ec2, iam, lambdas, s3
-from motobox.emulation.cloudformation import fixes as cfn
-from motobox.emulation.cloudformation import status, template_url
-
-#: Fixes by the moto service they patch ("core": every service).
-FIXES: dict[str, tuple[Callable[[], None], ...]] = {
+#: Fixes by the moto service they patch ("core": every service), as ``module.function`` under
+#: ``motobox.emulation``: a module is imported when its fix is applied (the Lambda and
+#: CloudFormation ones are ~5 ms of start-up a cloud that never uses them would pay).
+FIXES: dict[str, tuple[str, ...]] = {
     "core": (
-        core.fix_method_names_per_request,
-        core.fix_service_model_loader,
-        core.fix_random_strings,
-        ec2.fix_availability_zones,  # armed for any service: many read EC2's zone table
-        iam.fix_aws_managed_policies,  # before any service makes an account's IAM backend
+        "core.fix_method_names_per_request",
+        "core.fix_service_model_loader",
+        "core.fix_random_strings",
+        "ec2.fix_availability_zones",  # armed for any service: many read EC2's zone table
+        "iam.fix_aws_managed_policies",  # before any service makes an account's IAM backend
     ),
-    "s3": (s3.fix_bucket_policy_conditions,),
+    "s3": ("s3.fix_bucket_policy_conditions",),
     "cloudformation": (
-        cfn.fix_novalue_in_lists,
-        cfn.fix_yaml_dates,
-        cfn.fix_getatt_unmodelled,
-        cfn.fix_network_deletion,
-        cfn.fix_ingress_prefix_list,
-        cfn.fix_security_group_rules,
-        cfn.fix_managed_policy_arns,
-        cfn.fix_ssm_parameter,
-        cfn.fix_apigateway_method,
-        cfn.fix_lambda_permission_deletion,
-        cfn.fix_rest_api_body,
-        cfn.fix_state_machine_properties,
-        cfn.fix_kms_key,
-        cfn.fix_secrets_manager_secret,
-        cfn.fix_efs_attributes,
-        cfn.fix_listener_forward_config,
-        cfn.fix_load_balancer_type,
-        cfn.fix_load_balancer_attributes,
-        cfn.fix_empty_change_set,
-        cfn.fix_change_set_type,
-        cfn.fix_missing_change_set,
-        cfn.fix_ssm_parameter_previous_value,
-        cfn.fix_validate_template,
-        cfn.fix_s3_bucket_properties,
-        cfn.fix_stack_engine,
-        status.fix_stack_resource_status,
-        template_url.fix_template_url_bucket,
-        lambdas.fix_lambda_execution,
-        lambdas.fix_runtime_lifecycle,
-        lambdas.fix_missing_code_object,
-        ec2.fix_get_azs,
+        "cloudformation.fixes.fix_novalue_in_lists",
+        "cloudformation.fixes.fix_yaml_dates",
+        "cloudformation.fixes.fix_getatt_unmodelled",
+        "cloudformation.fixes.fix_network_deletion",
+        "cloudformation.fixes.fix_ingress_prefix_list",
+        "cloudformation.fixes.fix_security_group_rules",
+        "cloudformation.fixes.fix_managed_policy_arns",
+        "cloudformation.fixes.fix_ssm_parameter",
+        "cloudformation.fixes.fix_apigateway_method",
+        "cloudformation.fixes.fix_lambda_permission_deletion",
+        "cloudformation.fixes.fix_rest_api_body",
+        "cloudformation.fixes.fix_state_machine_properties",
+        "cloudformation.fixes.fix_kms_key",
+        "cloudformation.fixes.fix_secrets_manager_secret",
+        "cloudformation.fixes.fix_efs_attributes",
+        "cloudformation.fixes.fix_listener_forward_config",
+        "cloudformation.fixes.fix_load_balancer_type",
+        "cloudformation.fixes.fix_load_balancer_attributes",
+        "cloudformation.fixes.fix_empty_change_set",
+        "cloudformation.fixes.fix_change_set_type",
+        "cloudformation.fixes.fix_missing_change_set",
+        "cloudformation.fixes.fix_ssm_parameter_previous_value",
+        "cloudformation.fixes.fix_validate_template",
+        "cloudformation.fixes.fix_s3_bucket_properties",
+        "cloudformation.fixes.fix_stack_engine",
+        "cloudformation.status.fix_stack_resource_status",
+        "cloudformation.template_url.fix_template_url_bucket",
+        "lambdas.fix_lambda_execution",
+        "lambdas.fix_runtime_lifecycle",
+        "lambdas.fix_missing_code_object",
+        "ec2.fix_get_azs",
     ),
     "lambda": (
-        lambdas.fix_lambda_execution,
-        lambdas.fix_runtime_lifecycle,
-        lambdas.fix_missing_code_object,
+        "lambdas.fix_lambda_execution",
+        "lambdas.fix_runtime_lifecycle",
+        "lambdas.fix_missing_code_object",
     ),
-    "events": (lambdas.fix_lambda_execution, lambdas.fix_runtime_lifecycle),
+    "events": ("lambdas.fix_lambda_execution", "lambdas.fix_runtime_lifecycle"),
 }
 _lock = threading.Lock()
 _done: set[str] = set()
@@ -94,5 +93,11 @@ def apply(service: str | None = None) -> None:
             wanted = service is None or name in (service, "core")
             if wanted and name not in _done:
                 for fix in fixes:
-                    fix()
+                    _resolve(fix)()
                 _done.add(name)
+
+
+def _resolve(path: str) -> Callable[[], None]:
+    module, _, name = path.rpartition(".")
+    fix: Callable[[], None] = getattr(importlib.import_module(f"motobox.emulation.{module}"), name)
+    return fix
