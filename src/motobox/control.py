@@ -26,8 +26,6 @@ the API too: it is on the cloud's port, on loopback.
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
@@ -128,6 +126,11 @@ class CloudClient:
         self.url = f"{parts.scheme}://{parts.netloc}"
 
     def _open(self, method: str, path: str, data: bytes | None = None) -> bytes:
+        # Imported here: ``motobox serve`` imports this module for its server side, and
+        # urllib.request (with http.client and email) is ~15 ms of its start-up.
+        import urllib.error
+        import urllib.request
+
         request = urllib.request.Request(self.url + PREFIX + path, data=data, method=method)
         # The cloud is on loopback: never through a proxy of the environment.
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
