@@ -63,9 +63,12 @@ def fix_aws_managed_policies() -> None:
 
 def _wrap_policy_arn_methods(models: Any) -> None:
     IAMBackend = models.IAMBackend
-    for name, method in inspect.getmembers(IAMBackend, inspect.isfunction):
-        parameters = list(inspect.signature(method).parameters)
-        if "policy_arn" not in parameters or getattr(method, "motobox", False):
+    for name, method in list(vars(IAMBackend).items()):  # its own methods take the ARNs
+        if not inspect.isfunction(method) or getattr(method, "motobox", False):
+            continue
+        code = method.__code__  # the names, without inspect.signature's ~20 us a method
+        parameters = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+        if "policy_arn" not in parameters:
             continue
         position = parameters.index("policy_arn")
 
