@@ -106,8 +106,9 @@ def test_repeated_headers_are_joined_and_values_trimmed(server: Server) -> None:
             b"431",
         ),
         (b"GET / HTTP/1.1\r\nHost: x\r\nX-Long: " + b"v" * 300000 + b"\r\n\r\n", b"431"),
+        ("GET /b/é HTTP/1.1\r\nHost: x\r\n\r\n".encode(), b"400"),  # README: Other limits
     ],
-    ids=["no-version", "http2", "no-colon", "no-host", "101-headers", "long-line"],
+    ids=["no-version", "http2", "no-colon", "no-host", "101-headers", "long-line", "raw-utf8"],
 )
 def test_a_malformed_request_gets_an_error_status_and_the_connection_closes(
     server: Server, request_bytes: bytes, status: bytes
