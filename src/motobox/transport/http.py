@@ -44,6 +44,7 @@ into another.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import socket
@@ -274,7 +275,9 @@ def split_authority(authority: str, default: int) -> tuple[str, int]:
     return authority.lower().rstrip("."), default
 
 
+@functools.cache
 def reason(status: int) -> bytes:
+    """The reason phrase for ``status`` (every answer's status line: looked up once)."""
     try:
         return HTTPStatus(status).phrase.encode()
     except ValueError:
@@ -440,10 +443,6 @@ class _Connection:
             raise event
         return event
 
-    def unread(self) -> bytes:
-        """What the client sent that no event has carried: after a CONNECT, the tunnel's."""
-        return self.tunnel_data
-
 
 class _BodyReader(io.RawIOBase):
     """The current request's body, read from the connection's events as the handler asks.
@@ -564,7 +563,7 @@ def serve_connection(
                 answer = _text_answer(500, f"motobox: internal error: {type(exc).__name__}: {exc}")
             if isinstance(answer, Tunnel):
                 sock.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
-                answer.run(sock, conn.unread())
+                answer.run(sock, conn.tunnel_data)
                 return
             keep = head.keep_alive
             if not reader.done and not reader.drain():
