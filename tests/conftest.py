@@ -49,6 +49,14 @@ def offline(argv: Sequence[str]) -> list[str]:
     return ["unshare", "--net", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", *argv]
 
 
+def last_line_of_fresh_python(script: str) -> str:
+    """Run ``script`` in a new interpreter (nothing imported yet: what an import-order fix
+    needs) and return the last line it printed; its stderr on failure."""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.splitlines()[-1]
+
+
 def motobox(
     args: Sequence[str],
     *,

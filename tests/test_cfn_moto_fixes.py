@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import datetime
 import json
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 
+from conftest import last_line_of_fresh_python
 from motobox import emulation
 from motobox.cloud import Cloud
 
@@ -515,9 +514,7 @@ def test_aws_managed_policies_exist_when_any_call_first_imports_moto_iam() -> No
         "    attached = iam.list_attached_role_policies(RoleName='r')['AttachedPolicies']\n"
         "    print([p['PolicyArn'] for p in attached])\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.split("\n")[-2] == (
+    assert last_line_of_fresh_python(script) == (
         "['arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole']"
     )
 
