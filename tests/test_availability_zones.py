@@ -12,6 +12,7 @@ EMR Serverless does not use: see ``emulation.ec2.CORRECTED``), and a published
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pytest
@@ -204,3 +205,19 @@ def test_moto_itself_still_answers_get_azs_with_us_east_1_abcd() -> None:
         _region_name = "cn-north-1"
 
     assert moto_own({"Fn::GetAZs": ""}, Stack()) == [f"us-east-1{x}" for x in "abcd"]
+
+
+def test_a_fix_asked_for_while_its_module_is_being_imported_says_so() -> None:
+    """A module half imported is in ``sys.modules`` already and will not be imported again: the
+    hook would wait for ever and the fix never apply. It says so instead."""
+    import types
+
+    from motobox.emulation.core import after_import
+
+    half = types.ModuleType("motobox_test_half_imported")
+    sys.modules[half.__name__] = half
+    try:
+        with pytest.raises(RuntimeError, match="still being imported"):
+            after_import(half.__name__, lambda m: None, lambda m: hasattr(m, "done"))
+    finally:
+        del sys.modules[half.__name__]

@@ -17,7 +17,9 @@ def after_import(name: str, then: Callable[[Any], None], ready: Callable[[Any], 
     import, so a fix does not import moto's modules before a call needs them (``moto.iam``
     alone is ~25 ms of a cloud's start-up)."""
     module = sys.modules.get(name)
-    if module is not None and ready(module):
+    if module is not None:
+        if not ready(module):  # asked from inside its own import: no later import will come
+            raise RuntimeError(f"{name} is still being imported; its fix cannot wait for it")
         then(module)
     elif not any(isinstance(f, _AfterImport) and f.name == name for f in sys.meta_path):
         sys.meta_path.insert(0, _AfterImport(name, then))
