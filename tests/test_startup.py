@@ -17,6 +17,7 @@ from unittest import mock
 
 import pytest
 
+from conftest import last_line_of_fresh_python
 from motobox import usercache
 from motobox.aws import models
 from motobox.sandbox import environment
@@ -148,3 +149,33 @@ def test_a_command_run_from_python_leaves_the_garbage_collector_alone(tmp_path: 
     frozen = gc.get_freeze_count()
     assert main(["check", str(scenario)]) == 0
     assert gc.isenabled() and gc.get_freeze_count() == frozen
+
+
+WITHOUT_A_SCENARIO = """
+import sys, urllib.request
+from motobox.cloud import Cloud
+
+SCENARIO_MODULES = ("motobox.scenario.model", "motobox.scenario.load", "motobox.aws.wire",
+                    "motobox.scenario.patch")
+with Cloud() as cloud:
+    request = urllib.request.Request(
+        cloud.endpoint_url + "/", data=b"Action=GetCallerIdentity&Version=2011-06-15",
+        headers={"Authorization": "AWS4-HMAC-SHA256 Credential=MOTOBOX123456789012/20240101/"
+                 "us-east-1/sts/aws4_request, SignedHeaders=host, Signature=0"})
+    answered = urllib.request.urlopen(request).status
+    before = [m for m in SCENARIO_MODULES if m in sys.modules]
+    change = cloud.rules.add({"match": {"operation": "sqs:ListQueues"},
+                              "error": {"code": "Throttling"}})
+    after = [m for m in SCENARIO_MODULES if m in sys.modules]
+print(answered, before, after, change.sources)
+"""
+
+
+def test_a_cloud_without_a_scenario_loads_the_scenario_machinery_only_when_a_rule_comes() -> None:
+    # Each frozen dataclass of the model costs ~0.4 ms to build and the cloud is not
+    # answering until its imports are done (bench/startup_phases.py): a cloud without rules
+    # must not pay for them, and one that gets a rule while it runs must still load them.
+    last = last_line_of_fresh_python(WITHOUT_A_SCENARIO)
+    assert last == (
+        "200 [] ['motobox.scenario.model', 'motobox.scenario.load'] ['live:1#rules[0]']"
+    ), last

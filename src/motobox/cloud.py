@@ -41,8 +41,7 @@ from motobox.journal import Journal
 from motobox.live import LiveRules, Rules
 from motobox.sandbox.egress import EgressProxy, Stub
 from motobox.sandbox.environment import Credentials, build_program_env
-from motobox.scenario.load import load_scenarios
-from motobox.scenario.model import Scenario, combine
+from motobox.scenario import Scenario, combine
 from motobox.transport.http import Server
 from motobox.transport.wsgi import WSGIHandler
 
@@ -81,6 +80,15 @@ def _dns_fault(rules: Any) -> Any:
         return (rule.answer, rule.source) if rule is not None else None
 
     return fault
+
+
+def _load(scenarios: Sequence[str | Path]) -> list[Scenario]:
+    """The scenario files, read and checked; the loader is imported only when there are some."""
+    if not scenarios:
+        return []
+    from motobox.scenario.load import load_scenarios
+
+    return load_scenarios(scenarios)
 
 
 def credentials_for(account: str) -> Credentials:
@@ -129,7 +137,7 @@ class Cloud:
             raise UsageError(f"--account {account!r} is not a 12-digit AWS account id")
         #: The effective scenario: the files in order (``load_scenarios`` raises
         #: ``ScenarioError`` for a broken one, before anything starts).
-        self.scenario = scenario or combine(load_scenarios(scenarios))
+        self.scenario = scenario or combine(_load(scenarios))
         self.account = account
         self.region = region
         self.port = port

@@ -36,12 +36,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 from motobox.errors import UsageError
 from motobox.journal import Journal
 from motobox.sandbox.egress import Stub
-from motobox.scenario.load import ScenarioError, load_change
-from motobox.scenario.model import DnsRule, Rule, Scenario
 
 if TYPE_CHECKING:
     from motobox.control import CloudClient
     from motobox.sandbox.egress import EgressProxy
+    from motobox.scenario import Scenario
+    from motobox.scenario.model import DnsRule, Rule
     from motobox.scenario.rules import RuleEngine
 
 
@@ -96,6 +96,8 @@ def _text(spec: Any) -> str:
     try:
         return json.dumps(spec)
     except (TypeError, ValueError) as exc:
+        from motobox.scenario.load import ScenarioError
+
         raise ScenarioError(
             [f"cloud.rules.add:1:1: {exc}; give plain JSON values (dict, list, str, numbers)"]
         ) from None
@@ -151,6 +153,8 @@ class LiveRules:
         """Check a change (JSON text) and put it in force; its id, name and sources."""
         with self._lock:
             change_id = str(next(self._ids))
+        from motobox.scenario.load import load_change  # the loader, once a rule is added
+
         scenario = load_change(text, where, name=f"live:{change_id}")
         info = {
             "id": change_id,

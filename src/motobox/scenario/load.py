@@ -34,6 +34,7 @@ import yaml
 
 from motobox.errors import UsageError
 from motobox.sandbox.egress import Stub
+from motobox.scenario import Scenario, combine
 from motobox.scenario.model import (
     CallExpectation,
     Credentials,
@@ -44,10 +45,8 @@ from motobox.scenario.model import (
     Expectations,
     FailStack,
     Rule,
-    Scenario,
     SetupStep,
     TransportFault,
-    combine,
 )
 
 SCHEMA_PATH = Path(__file__).parent / "schema" / "scenario.schema.json"

@@ -1,17 +1,15 @@
-"""What a scenario says, as frozen dataclasses: the loader (``load``) builds them, the rule
-engine (``rules``), the expectation checker (``expect``) and ``Cloud`` read them.
-``combine`` makes one effective scenario of several files.
+"""What a scenario's entries say, as frozen dataclasses: the loader (``load``) builds them, the
+rule engine (``rules``), the expectation checker (``expect``) and ``Cloud`` read them. The
+scenario as a whole (``Scenario``, ``combine``) is the package's (``motobox.scenario``), so a
+cloud without a scenario file never loads this module.
 
 Rules, egress stubs and DNS rules keep the mapping they were built from (``spec``): a run
 attached to another motobox's cloud sends them to it as they were written (``live``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
-
-from motobox.sandbox.egress import Stub
 
 
 @dataclass(frozen=True)
@@ -146,56 +144,3 @@ class Expectations:
 
 
 Credentials = CredentialsSpec | Literal["none"] | None
-
-
-@dataclass(frozen=True)
-class Scenario:
-    path: str
-    name: str
-    setup: tuple[SetupStep, ...] = ()
-    rules: tuple[Rule, ...] = ()
-    #: ``egress:`` entries: the egress control's stubs, as it applies them.
-    egress: tuple[Stub, ...] = ()
-    dns: tuple[DnsRule, ...] = ()
-    credentials: Credentials = None
-    expect: Expectations | None = None
-    #: What moto does not emulate fails instead of being stubbed.
-    strict: bool = False
-
-
-def combine(scenarios: Sequence[Scenario]) -> Scenario:
-    """One effective scenario: set-up, rules and egress in order; the last name and
-    credentials win; expectations merged (a later exit code wins)."""
-    if not scenarios:
-        return Scenario(path="", name="")
-    expect: Expectations | None = None
-    for s in scenarios:
-        if s.expect is None:
-            continue
-        if expect is None:
-            expect = s.expect
-            continue
-        expect = Expectations(
-            exit_code=s.expect.exit_code if s.expect.exit_code is not None else expect.exit_code,
-            calls=expect.calls + s.expect.calls,
-            no_calls=expect.no_calls + s.expect.no_calls,
-            stdout_contains=expect.stdout_contains + s.expect.stdout_contains,
-            stderr_contains=expect.stderr_contains + s.expect.stderr_contains,
-            output_contains=expect.output_contains + s.expect.output_contains,
-        )
-    credentials: Credentials = None
-    for s in scenarios:
-        if s.credentials is not None:
-            credentials = s.credentials
-    last = scenarios[-1]
-    return Scenario(
-        path=last.path,
-        name=last.name,
-        setup=tuple(x for s in scenarios for x in s.setup),
-        rules=tuple(x for s in scenarios for x in s.rules),
-        egress=tuple(x for s in scenarios for x in s.egress),
-        dns=tuple(x for s in scenarios for x in s.dns),
-        credentials=credentials,
-        expect=expect,
-        strict=any(s.strict for s in scenarios),
-    )

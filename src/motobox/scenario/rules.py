@@ -40,6 +40,9 @@ without rules pays one truth test per call.
 
 Serialization and parsing use ``wire`` (botocore's models and parsers); a rule's ``service``
 matches every service that shares the wire API (``identify.services_sharing_wire_api``).
+``wire``, ``patch`` and the stack failure are imported when a rule first fires: every cloud has
+an engine, and one without rules (most ``serve`` and ``run`` without a scenario) never loads
+them before it answers (start-up, ``bench/startup_phases.py``).
 """
 
 from __future__ import annotations
@@ -49,20 +52,20 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from motobox.aws import wire
 from motobox.aws.gateway import Answer, Backend, Exchange
 from motobox.aws.identify import Call, services_sharing_wire_api
 from motobox.aws.models import environ_protocol, service_model
-from motobox.emulation.cloudformation.failures import fail_stack
 from motobox.journal import subset
-from motobox.scenario.model import DnsRule, Rule, TransportFault
-from motobox.scenario.patch import apply_patch
 from motobox.transport.http import Delivery
 
+if TYPE_CHECKING:
+    from motobox.aws import wire
+    from motobox.scenario.model import DnsRule, Rule, TransportFault
 
-@dataclass
+
+@dataclass(eq=False)  # a rule's state is itself: compared by identity
 class _RuleState:
     rule: Rule
     services: frozenset[str] | None
@@ -71,7 +74,7 @@ class _RuleState:
     rng: random.Random = field(default_factory=random.Random)
 
 
-@dataclass
+@dataclass(eq=False)
 class _DnsState:
     rule: DnsRule
     seen: int = 0
@@ -274,6 +277,8 @@ class RuleEngine:
         elif rule.error is not None:
             answer = self._error(rule, exchange)
         elif rule.respond is not None:
+            from motobox.aws import wire
+
             answer = self._answer(
                 wire.serialize_response(_operation(call), _protocol(exchange), rule.respond or {})
             )
@@ -282,6 +287,8 @@ class RuleEngine:
         elif rule.fail_stack is not None:
             answer = backend(exchange)
             if answer.status < 300:
+                from motobox.emulation.cloudformation.failures import fail_stack
+
                 fail_stack(
                     exchange.account,
                     call.region or "us-east-1",
@@ -304,6 +311,8 @@ class RuleEngine:
         return Answer(response.status, list(response.headers.items()), response.body)
 
     def _error(self, rule: Rule, exchange: Exchange) -> Answer:
+        from motobox.aws import wire
+
         spec = rule.error
         assert spec is not None
         response = wire.serialize_error(
@@ -320,6 +329,9 @@ class RuleEngine:
         answer = backend(exchange)
         if answer.status >= 300:
             return answer
+        from motobox.aws import wire
+        from motobox.scenario.patch import apply_patch
+
         operation = _operation(exchange.call)
         protocol = _protocol(exchange)
         real = wire.parse_response(
