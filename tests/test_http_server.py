@@ -198,6 +198,21 @@ def test_a_good_chunked_body_reaches_the_app_whole(server: Server) -> None:
     assert body == b"body=abcde"
 
 
+def test_a_body_in_thousands_of_pieces_reaches_the_app_whole(server: Server) -> None:
+    # Each chunk is one piece of llhttp's; a body of 5,000 pieces used to be read by one
+    # recursive call a piece (RecursionError past ~1,000) that copied what it had each time.
+    text = bytes(97 + i % 26 for i in range(5000))
+    chunks = b"".join(b"1\r\n" + text[i : i + 1] + b"\r\n" for i in range(len(text)))
+    raw = _exchange(
+        server.port,
+        b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        + chunks
+        + b"0\r\n\r\n",
+    )
+    [(status, _, body)] = _answers(raw)
+    assert status == b"HTTP/1.1 200 OK" and body == b"body=" + text
+
+
 def test_expect_100_continue_is_answered_before_the_body_is_sent(server: Server) -> None:
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
         sock.sendall(

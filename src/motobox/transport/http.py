@@ -459,16 +459,17 @@ class _BodyReader(io.RawIOBase):
         return True
 
     def read(self, size: int | None = -1) -> bytes:
+        """Up to ``size`` bytes, fewer only at the body's end (as a file's ``read``): the
+        pieces are joined once, however many events they came in."""
         if size is None or size < 0:
             return b"".join(iter(lambda: self.read(1 << 20), b""))
-        if not self._pending and not self._fill():
-            return b""
-        data = self._pending[:size]
-        self._pending = self._pending[len(data) :]
-        if len(data) < size and not self._pending:  # more may be in the next events
-            rest = self.read(size - len(data)) if not self.done else b""
-            return bytes(data) + rest
-        return bytes(data)
+        pieces: list[memoryview] = []
+        while size > 0 and (self._pending or self._fill()):
+            data = self._pending[:size]
+            self._pending = self._pending[len(data) :]
+            pieces.append(data)
+            size -= len(data)
+        return bytes(pieces[0]) if len(pieces) == 1 else b"".join(pieces)
 
     def readinto(self, buffer: Any) -> int:
         if not self._pending and not self._fill():
