@@ -3,7 +3,7 @@ Flask apps do: the CORS headers flask_cors adds to every answer come from the sa
 
 from __future__ import annotations
 
-import urllib.request
+from typing import Any
 
 from motobox.aws.moto_app import cors_options
 from motobox.cloud import Cloud
@@ -19,16 +19,12 @@ def test_the_cors_options_are_those_of_motos_own_app() -> None:
 
 def test_an_answer_to_a_call_from_a_browser_origin_carries_the_cors_headers() -> None:
     with Cloud() as cloud:
-        request = urllib.request.Request(
-            cloud.endpoint_url + "/",
-            data=b"Action=GetCallerIdentity&Version=2011-06-15",
-            headers={
-                "Origin": "https://console.example",
-                "Authorization": "AWS4-HMAC-SHA256 Credential=MOTOBOX123456789012/20240101/"
-                "us-east-1/sts/aws4_request, SignedHeaders=host, Signature=0",
-            },
-        )
-        with urllib.request.urlopen(request) as answer:
-            assert answer.status == 200
-            # flask_cors echoes the origin (its defaults: any origin, no wildcard sent)
-            assert answer.headers["Access-Control-Allow-Origin"] == "https://console.example"
+        sts = cloud.client("sts")
+
+        def add_origin(request: Any, **_: Any) -> None:
+            request.headers["Origin"] = "https://console.example"
+
+        sts.meta.events.register("before-sign.sts.GetCallerIdentity", add_origin)
+        headers = sts.get_caller_identity()["ResponseMetadata"]["HTTPHeaders"]
+        # flask_cors echoes the origin (its defaults: any origin, no wildcard sent)
+        assert headers["access-control-allow-origin"] == "https://console.example"
